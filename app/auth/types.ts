@@ -1,0 +1,20 @@
+/** What Passport puts on `req.user` after a successful authentication. */
+export interface AuthenticatedUser {
+  id: string;
+  username: string;
+  sessionVersion: number;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface User extends AuthenticatedUser {}
+  }
+}
+
+/** The `info` a strategy hands Passport when it refuses without a fault. */
+export interface RefusalInfo {
+  code: 'invalid_credentials' | 'token_invalid' | 'token_expired' | 'token_revoked';
+  message: string;
+}

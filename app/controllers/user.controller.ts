@@ -1,0 +1,31 @@
+import type { Request, Response } from 'express';
+import { matchedData } from 'express-validator';
+import { AppError } from '../errors';
+import type { TokenService } from '../services/token.service';
+import { toProfile, UserService } from '../services/user.service';
+
+export function createUserController(users: UserService, tokens: TokenService) {
+  return {
+    /** GET /protected: the example guarded route. */
+    protectedExample(req: Request, res: Response) {
+      res.json({ id: req.user!.id, username: req.user!.username });
+    },
+
+    /** GET /users/me */
+    async me(req: Request, res: Response) {
+      const user = await users.findById(req.user!.id);
+      if (!user) throw new AppError(401, 'invalid_token', 'token_revoked', { description: 'The user no longer exists.' });
+      res.json(toProfile(user));
+    },
+
+    /**
+     * PUT /users/me/password: every earlier session ends (refresh tokens revoked,
+     * older access tokens refused); the caller gets a fresh token pair so this tab stays logged in.
+     */
+    async changePassword(req: Request, res: Response) {
+      const { current_password: current, new_password: next } = matchedData(req) as { current_password: string; new_password: string };
+      const user = await users.changePassword(req.user!.id, current, next);
+      res.json(await tokens.issueFor(user));
+    },
+  };
+}

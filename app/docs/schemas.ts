@@ -1,0 +1,94 @@
+/** OpenAPI component schemas: the shapes every response and request body takes. */
+export const schemas = {
+  Error: {
+    type: 'object',
+    required: ['error', 'error_description', 'code'],
+    properties: {
+      error: { type: 'string', description: 'OAuth 2.0 / RFC 6750 error', example: 'invalid_grant' },
+      error_description: { type: 'string', example: 'The username or password is incorrect.' },
+      code: {
+        type: 'string',
+        description: 'Stable machine-readable reason. On 401: token_missing, token_invalid, token_expired (refresh and retry), token_revoked or refresh_reused (log in again), invalid_credentials.',
+        example: 'invalid_credentials',
+      },
+      errors: {
+        type: 'array',
+        description: 'Per-field messages (400 only)',
+        items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+      },
+    },
+  },
+  TokenResponse: {
+    type: 'object',
+    required: ['access_token', 'token_type', 'expires_in', 'refresh_token'],
+    properties: {
+      access_token: { type: 'string', description: 'HS256 JWT (typ at+jwt) with sub, iat, exp, jti, iss, aud' },
+      token_type: { type: 'string', enum: ['Bearer'] },
+      expires_in: { type: 'integer', description: 'Access token lifetime in seconds', example: 900 },
+      refresh_token: { type: 'string', description: 'Opaque; single use: each refresh returns a new one' },
+      refresh_token_expires_in: { type: 'integer', example: 2592000 },
+    },
+  },
+  PasswordGrant: {
+    type: 'object',
+    required: ['username', 'password'],
+    properties: {
+      grant_type: { type: 'string', enum: ['password', 'refresh_token'], default: 'password' },
+      username: { type: 'string', example: 'johndoe' },
+      password: { type: 'string', format: 'password', example: 'secret' },
+      refresh_token: { type: 'string', description: 'With grant_type=refresh_token (RFC 6749 section 6)' },
+    },
+  },
+  RefreshRequest: {
+    type: 'object',
+    properties: { refresh_token: { type: 'string', description: 'Or send it as Authorization: Bearer <refresh_token>' } },
+  },
+  RevokeRequest: {
+    type: 'object',
+    required: ['token'],
+    properties: {
+      token: { type: 'string', description: 'A refresh token' },
+      token_type_hint: { type: 'string', enum: ['refresh_token', 'access_token'] },
+    },
+  },
+  RegisterRequest: {
+    type: 'object',
+    required: ['username', 'password'],
+    properties: {
+      username: { type: 'string', pattern: '^[A-Za-z0-9_.-]{3,32}$', example: 'alice' },
+      password: { type: 'string', format: 'password', minLength: 8, maxLength: 256, description: '8 to 256 Unicode code points' },
+      email: { type: 'string', format: 'email', example: 'alice@example.com' },
+    },
+  },
+  LogoutRequest: {
+    type: 'object',
+    properties: {
+      refresh_token: { type: 'string', description: 'Ends the session this refresh token belongs to' },
+      all: { type: 'boolean', description: 'Ends every session of the user and refuses all earlier access tokens' },
+    },
+  },
+  ChangePasswordRequest: {
+    type: 'object',
+    required: ['current_password', 'new_password'],
+    properties: {
+      current_password: { type: 'string', format: 'password' },
+      new_password: { type: 'string', format: 'password', minLength: 8, maxLength: 256 },
+    },
+  },
+  User: {
+    type: 'object',
+    required: ['id', 'username', 'email', 'created_at'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      username: { type: 'string' },
+      email: { type: 'string', nullable: true },
+      created_at: { type: 'string', format: 'date-time' },
+    },
+  },
+  ProtectedResponse: {
+    type: 'object',
+    required: ['id', 'username'],
+    properties: { id: { type: 'string', format: 'uuid' }, username: { type: 'string' } },
+  },
+  Health: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } },
+} as const;

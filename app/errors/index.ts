@@ -1,0 +1,48 @@
+import { AppError, ErrorCode, FieldError } from './app-error';
+
+export { AppError } from './app-error';
+export type { ErrorCode, FieldError, OAuthError } from './app-error';
+
+/** The realm every bearer challenge names (RFC 6750 section 3). */
+export const REALM = 'auth-server';
+
+function quoted(text: string): string {
+  return text.replace(/["\\]/g, '');
+}
+
+export const invalidRequest = (description: string, fields?: FieldError[], code: ErrorCode = 'validation_failed') =>
+  new AppError(400, 'invalid_request', code, { description, fields });
+
+/** Wrong username or password at /token: one answer for both, so nothing tells them apart. */
+export const invalidCredentials = () =>
+  new AppError(401, 'invalid_grant', 'invalid_credentials', {
+    description: 'The username or password is incorrect.',
+    headers: { 'WWW-Authenticate': `Bearer realm="${REALM}"` },
+  });
+
+/** A refresh token that cannot be used (unknown, expired, revoked or replayed). */
+export const invalidRefreshToken = (code: Extract<ErrorCode, 'token_invalid' | 'token_expired' | 'token_revoked' | 'refresh_reused'>, description: string) =>
+  new AppError(401, 'invalid_grant', code, {
+    description,
+    headers: { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${quoted(description)}"` },
+  });
+
+/** RFC 6750 section 3: no credentials at all get a bare challenge, bad ones get error="invalid_token". */
+export const missingAccessToken = () =>
+  new AppError(401, 'unauthorized', 'token_missing', {
+    description: 'An access token is required: send Authorization: Bearer <token>.',
+    headers: { 'WWW-Authenticate': `Bearer realm="${REALM}"` },
+  });
+
+export const invalidAccessToken = (code: Extract<ErrorCode, 'token_invalid' | 'token_expired' | 'token_revoked'>, description: string) =>
+  new AppError(401, 'invalid_token', code, {
+    description,
+    headers: { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${quoted(description)}"` },
+  });
+
+export const unavailable = (cause?: unknown) =>
+  new AppError(503, 'service_unavailable', 'database_unavailable', {
+    description: 'The service is temporarily unavailable; try again shortly.',
+    headers: { 'Retry-After': '5' },
+    cause,
+  });

@@ -1,0 +1,79 @@
+import cors from 'cors';
+import express, { Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Database } from '../models';
+import { errorHandler } from '../middleware/error-handler';
+import { noStore } from '../middleware/no-store';
+import { notFound } from '../middleware/not-found';
+import { loginFailureLimit, perIpLimit } from '../middleware/rate-limit';
+import { requestContext } from '../middleware/request-context';
+import { requireAccessToken, requireCredentials } from '../middleware/authenticate';
+import { apiRoutes, docsRoutes } from '../routes';
+import { createPassport } from './auth/passport';
+import { Clock, systemClock } from './clock';
+import { createAuthController } from './controllers/auth.controller';
+import { createHealthController } from './controllers/health.controller';
+import { createTokenController } from './controllers/token.controller';
+import { createUserController } from './controllers/user.controller';
+import { createLogger } from './logger';
+import { createAccessTokenService } from './services/access-token.service';
+import { createPasswordService } from './services/password.service';
+import { createRefreshTokenService } from './services/refresh-token.service';
+import { createSessionStateService } from './services/session-state.service';
+import { createTokenService } from './services/token.service';
+import { createUserService } from './services/user.service';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  db: Database;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Builds the services once, from config, database and clock: the wiring diagram of the server. */
+export function createServices({ config, db, clock = systemClock }: AppDeps) {
+  const passwords = createPasswordService(config.argon2);
+  const sessions = createSessionStateService(db);
+  const accessTokens = createAccessTokenService(config, clock);
+  const refreshTokens = createRefreshTokenService(config, db, clock);
+  const users = createUserService(db, passwords, refreshTokens);
+  const tokens = createTokenService(accessTokens, refreshTokens, sessions, () => clock.now());
+  return { passwords, sessions, accessTokens, refreshTokens, users, tokens };
+}
+
+/** The Express app. It never listens: server.ts does, and tests hand it to supertest. */
+export function createApp(deps: AppDeps): Express {
+  const { config, db } = deps;
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const services = createServices(deps);
+  const passport = createPassport(services);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestContext(logger));
+  app.use(helmet());
+  if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], credentials: true, maxAge: 600 }));
+  app.use(docsRoutes());
+  app.use(noStore);
+  app.use(express.json({ limit: config.bodyLimit, strict: true }));
+  app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 20 }));
+  app.use(passport.initialize());
+  app.use(
+    apiRoutes({
+      controllers: {
+        auth: createAuthController(services.users, services.refreshTokens),
+        token: createTokenController(services.tokens, services.refreshTokens),
+        user: createUserController(services.users, services.tokens),
+        health: createHealthController(db.sequelize),
+      },
+      guards: { accessToken: requireAccessToken(passport), credentials: requireCredentials(passport) },
+      limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: loginFailureLimit(config.loginFailureLimit) },
+    }),
+  );
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

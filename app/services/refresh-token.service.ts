@@ -1,0 +1,128 @@
+import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { UniqueConstraintError } from 'sequelize';
+import type { Config } from '../../config';
+import type { Database, RefreshTokenRow } from '../../models';
+import type { Clock } from '../clock';
+import { invalidRefreshToken } from '../errors';
+
+export interface IssuedRefreshToken {
+  token: string;
+  userId: string;
+  expiresAt: Date;
+}
+
+export interface RefreshTokenService {
+  /** Starts a new chain (a login). */
+  issue(userId: string): Promise<IssuedRefreshToken>;
+  /** Exchanges a refresh token for its successor; throws 401 invalid_grant errors. */
+  rotate(token: string): Promise<IssuedRefreshToken>;
+  /** Revokes the chain the token belongs to; when `userId` is given, only if it is theirs. */
+  revokeChainOf(token: string, userId?: string): Promise<boolean>;
+  revokeAllOf(userId: string): Promise<number>;
+}
+
+const sha256 = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Refresh tokens are 256 random bits, stored only as SHA-256 (a fast hash is
+ * enough for a value with that much entropy; argon2 is for low-entropy passwords).
+ *
+ * Rotation takes no transaction and cannot fork a chain: a conditional UPDATE
+ * (`rotated_at IS NULL`) lets exactly one request win. The successor is not random
+ * but HMAC(key, presented token), so a request that lost the race inside the reuse
+ * grace interval can hand out the very same successor without the server ever
+ * storing a raw token: several browser tabs refreshing at once all end up holding
+ * the one live token. Past the interval a replay is theft and revokes the chain.
+ */
+export function createRefreshTokenService(config: Readonly<Config>, db: Database, clock: Clock): RefreshTokenService {
+  const { RefreshToken } = db;
+  const successorKey = Buffer.from(hkdfSync('sha256', config.jwt.secret, Buffer.alloc(0), 'refresh-token-successor', 32));
+  const successorOf = (token: string) => createHmac('sha256', successorKey).update(token).digest('base64url');
+  const ttlMs = config.refreshTokenTtl * 1000;
+  const graceMs = config.refreshReuseInterval * 1000;
+
+  async function insertSuccessor(parent: RefreshTokenRow, token: string, now: Date): Promise<IssuedRefreshToken> {
+    try {
+      const row = await RefreshToken.create({
+        userId: parent.userId,
+        chainId: parent.chainId,
+        parentId: parent.id,
+        tokenHash: sha256(token),
+        expiresAt: new Date(now.getTime() + ttlMs),
+        createdAt: now,
+      });
+      return { token, userId: row.userId, expiresAt: row.expiresAt };
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintError)) throw error;
+      // A concurrent duplicate inside the grace interval inserted it first: same token, same row.
+      const row = await RefreshToken.findOne({ where: { tokenHash: sha256(token) }, rejectOnEmpty: true });
+      return { token, userId: row.userId, expiresAt: row.expiresAt };
+    }
+  }
+
+  async function revokeChain(chainId: string, now: Date): Promise<void> {
+    await RefreshToken.update({ revokedAt: now }, { where: { chainId, revokedAt: null } });
+  }
+
+  async function replay(row: RefreshTokenRow, token: string, now: Date): Promise<IssuedRefreshToken> {
+    const rotatedAt = row.rotatedAt as Date;
+    if (graceMs === 0 || now.getTime() - rotatedAt.getTime() > graceMs) {
+      await revokeChain(row.chainId, now);
+      throw invalidRefreshToken('refresh_reused', 'This refresh token was already used; the session has been revoked. Log in again.');
+    }
+    const successor = successorOf(token);
+    const existing = await RefreshToken.findOne({ where: { tokenHash: sha256(successor) } });
+    if (existing?.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
+    if (existing) return { token: successor, userId: existing.userId, expiresAt: existing.expiresAt };
+    return insertSuccessor(row, successor, now);
+  }
+
+  return {
+    async issue(userId) {
+      const token = randomBytes(32).toString('base64url');
+      const now = clock.now();
+      const row = await RefreshToken.create({
+        userId,
+        chainId: randomUUID(),
+        tokenHash: sha256(token),
+        expiresAt: new Date(now.getTime() + ttlMs),
+        createdAt: now,
+      });
+      return { token, userId, expiresAt: row.expiresAt };
+    },
+
+    async rotate(token) {
+      let row = await RefreshToken.findOne({ where: { tokenHash: sha256(token) } });
+      if (!row) throw invalidRefreshToken('token_invalid', 'The refresh token is not valid.');
+      const now = clock.now();
+      if (row.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
+      if (row.expiresAt.getTime() <= now.getTime()) throw invalidRefreshToken('token_expired', 'The refresh token has expired. Log in again.');
+
+      if (row.rotatedAt === null) {
+        const [won] = await RefreshToken.update(
+          { rotatedAt: now },
+          { where: { id: row.id, rotatedAt: null, revokedAt: null } },
+        );
+        if (won === 1) return insertSuccessor(row, successorOf(token), now);
+        row = await RefreshToken.findByPk(row.id, { rejectOnEmpty: true });
+        if (row.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
+      }
+      return replay(row, token, now);
+    },
+
+    async revokeChainOf(token, userId) {
+      const row = await RefreshToken.findOne({ where: { tokenHash: sha256(token) } });
+      if (!row || (userId !== undefined && row.userId !== userId)) return false;
+      await revokeChain(row.chainId, clock.now());
+      return true;
+    },
+
+    async revokeAllOf(userId) {
+      const [count] = await RefreshToken.update(
+        { revokedAt: clock.now() },
+        { where: { userId, revokedAt: null } },
+      );
+      return count;
+    },
+  };
+}

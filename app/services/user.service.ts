@@ -1,0 +1,88 @@
+import { UniqueConstraintError } from 'sequelize';
+import type { Database, UserRow } from '../../models';
+import { AppError } from '../errors';
+import type { PasswordService } from './password.service';
+import type { RefreshTokenService } from './refresh-token.service';
+
+/** A user as the API shows it: never the hash. */
+export interface UserProfile {
+  id: string;
+  username: string;
+  email: string | null;
+  created_at: string;
+}
+
+export const toProfile = (user: UserRow): UserProfile => ({
+  id: user.id,
+  username: user.username,
+  email: user.email,
+  created_at: user.createdAt.toISOString(),
+});
+
+export const usernameKey = (username: string): string => username.toLowerCase();
+
+export interface UserService {
+  register(input: { username: string; password: string; email?: string | null }): Promise<UserRow>;
+  /** The user whose password matches, or null; unknown users cost as much as wrong passwords. */
+  checkCredentials(username: string, password: string): Promise<UserRow | null>;
+  findById(id: string): Promise<UserRow | null>;
+  /** Verifies the current password, stores the new one, and ends every other session. */
+  changePassword(userId: string, currentPassword: string, newPassword: string): Promise<UserRow>;
+  /** Ends every session: refresh tokens revoked, access tokens issued so far refused. */
+  endAllSessions(userId: string): Promise<void>;
+}
+
+export function createUserService(db: Database, passwords: PasswordService, refreshTokens: RefreshTokenService): UserService {
+  const { User } = db;
+
+  /** One UPDATE … SET session_version = session_version + 1, so concurrent bumps are never lost. */
+  async function bumpSessionVersion(userId: string, changes: { passwordHash?: string } = {}): Promise<void> {
+    await User.update(
+      { ...changes, sessionVersion: db.sequelize.literal('session_version + 1') as unknown as number },
+      { where: { id: userId } },
+    );
+  }
+
+  return {
+    async register({ username, password, email }) {
+      const passwordHash = await passwords.hash(password);
+      try {
+        return await User.create({ username, usernameKey: usernameKey(username), email: email ?? null, passwordHash });
+      } catch (error) {
+        if (error instanceof UniqueConstraintError) {
+          throw new AppError(409, 'conflict', 'username_taken', { description: 'That username is not available.' });
+        }
+        throw error;
+      }
+    },
+
+    async checkCredentials(username, password) {
+      const user = await User.findOne({ where: { usernameKey: usernameKey(username) } });
+      const ok = await passwords.verify(user?.passwordHash ?? null, password);
+      if (!user || !ok) return null;
+      if (passwords.needsRehash(user.passwordHash)) {
+        // The configured cost went up since this hash was made: upgrade it while we hold the password.
+        await User.update({ passwordHash: await passwords.hash(password) }, { where: { id: user.id }, hooks: false });
+      }
+      return user;
+    },
+
+    findById: (id) => User.findByPk(id),
+
+    async changePassword(userId, currentPassword, newPassword) {
+      const user = await User.findByPk(userId);
+      if (!user) throw new AppError(401, 'invalid_token', 'token_revoked', { description: 'The user no longer exists.' });
+      if (!(await passwords.verify(user.passwordHash, currentPassword))) {
+        throw new AppError(403, 'invalid_grant', 'password_incorrect', { description: 'The current password is incorrect.' });
+      }
+      await bumpSessionVersion(userId, { passwordHash: await passwords.hash(newPassword) });
+      await refreshTokens.revokeAllOf(userId);
+      return user.reload();
+    },
+
+    async endAllSessions(userId) {
+      await bumpSessionVersion(userId);
+      await refreshTokens.revokeAllOf(userId);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { body, ContextRunner, ValidationChain } from 'express-validator';
+
+/** Length in Unicode code points, as NIST SP 800-63B counts passwords (never UTF-16 units). */
+export const codePoints = (text: string): number => [...text].length;
+
+interface StringRule {
+  min: number;
+  max: number;
+  optional?: boolean;
+  /** Validate only when this condition chain passes (for example, one grant type). */
+  when?: ContextRunner;
+  pattern?: RegExp;
+  patternMessage?: string;
+}
+
+/**
+ * A body field that must be a string (not an array, object or number: the
+ * standard validators check arrays element by element, which is not what we want)
+ * with its length counted in code points. Values are never trimmed: a password's
+ * spaces are part of it.
+ */
+export function stringField(name: string, rule: StringRule): ValidationChain {
+  const chain = rule.when ? body(name).if(rule.when) : body(name);
+  const head = rule.optional ? chain.optional({ values: 'undefined' }) : chain.exists().withMessage(`${name} is required`).bail();
+  return head
+    .custom((value) => typeof value === 'string')
+    .withMessage(`${name} must be a string`)
+    .bail()
+    .custom((value: string) => codePoints(value) >= rule.min && codePoints(value) <= rule.max)
+    .withMessage(`${name} must be ${rule.min} to ${rule.max} characters long`)
+    .bail()
+    .custom((value: string) => !rule.pattern || rule.pattern.test(value))
+    .withMessage(rule.patternMessage ?? `${name} has an invalid format`);
+}

@@ -1,0 +1,27 @@
+import { body } from 'express-validator';
+import { presentedPasswordRule } from './auth.validator';
+import { stringField } from './fields';
+
+const TOKEN_MAX = 512;
+const isPasswordGrant = body('grant_type').optional().equals('password');
+const isRefreshGrant = body('grant_type').equals('refresh_token');
+
+/** POST /token: the password grant (the default) or the refresh_token grant (RFC 6749 sections 4.3 and 6). */
+export const tokenRules = [
+  body('grant_type')
+    .optional()
+    .custom((value) => value === 'password' || value === 'refresh_token')
+    .withMessage('grant_type must be password or refresh_token'),
+  stringField('username', { min: 1, max: 256, when: isPasswordGrant }),
+  presentedPasswordRule('password', isPasswordGrant),
+  stringField('refresh_token', { min: 1, max: TOKEN_MAX, when: isRefreshGrant }),
+];
+
+/** POST /token/refresh: the token may instead come as a bearer header, which the controller reads. */
+export const refreshRules = [stringField('refresh_token', { min: 1, max: TOKEN_MAX, optional: true })];
+
+/** POST /token/revoke (RFC 7009 section 2.1). */
+export const revokeRules = [
+  stringField('token', { min: 1, max: TOKEN_MAX }),
+  body('token_type_hint').optional().isIn(['refresh_token', 'access_token']).withMessage('token_type_hint must be refresh_token or access_token'),
+];

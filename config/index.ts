@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { parseDurationSeconds } from './duration';
+import { parseDatabaseUrl, DatabaseTarget } from './database-url';
+
+/**
+ * Configuration is read once, every key validated, and frozen. Nothing else in
+ * the code base reads process.env: tests build a Config from an object of their own.
+ */
+export type NodeEnv = 'development' | 'test' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Argon2Params {
+  memoryCost: number; // KiB
+  timeCost: number;
+  parallelism: number;
+}
+
+export interface Config {
+  env: NodeEnv;
+  port: number;
+  database: DatabaseTarget;
+  jwt: { secret: string; secretGenerated: boolean; issuer: string; audience: string };
+  accessTokenTtl: number; // seconds
+  refreshTokenTtl: number; // seconds
+  refreshReuseInterval: number; // seconds
+  argon2: Argon2Params;
+  logLevel: LogLevel;
+  authRateLimit: number; // requests per minute per IP, 0 = off
+  loginFailureLimit: number; // failed logins per username per 15 minutes, 0 = off
+  trustProxy: boolean | number | string;
+  corsOrigins: string[];
+  bodyLimit: string;
+  seedDemoUser: boolean;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+// OWASP's argon2id rows all start at m=19 MiB, t=2, p=1; anything cheaper is refused outside tests.
+const OWASP_MIN: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+export function loadConfig(env: Env): Readonly<Config> {
+  const problems: string[] = [];
+  const read = (key: string): string | undefined => {
+    const value = env[key];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  function integer(key: string, fallback: number, min: number, max: number): number {
+    const raw = read(key);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${key} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  }
+
+  function duration(key: string, fallback: number, min: number): number {
+    const raw = read(key);
+    if (raw === undefined) return fallback;
+    const seconds = parseDurationSeconds(raw);
+    if (seconds === null || seconds < min) {
+      problems.push(`${key} must be seconds or a number with s/m/h/d, at least ${min}s (got "${raw}")`);
+      return fallback;
+    }
+    return seconds;
+  }
+
+  const envName = read('NODE_ENV') ?? 'development';
+  if (!['development', 'test', 'production'].includes(envName)) {
+    problems.push(`NODE_ENV must be development, test or production (got "${envName}")`);
+  }
+  const nodeEnv = (['development', 'test', 'production'].includes(envName) ? envName : 'development') as NodeEnv;
+
+  const databaseUrl = read('DATABASE_URL') ?? 'sqlite:data/auth.sqlite';
+  const database = parseDatabaseUrl(databaseUrl);
+  if (!database) problems.push(`DATABASE_URL must be sqlite:<file>, sqlite::memory: or postgres://… (got "${databaseUrl}")`);
+
+  let secret = read('JWT_SECRET');
+  const secretGenerated = secret === undefined;
+  if (nodeEnv === 'production' && (secret === undefined || Buffer.byteLength(secret) < 32)) {
+    problems.push('JWT_SECRET must be set to at least 32 bytes in production');
+  } else if (secret !== undefined && Buffer.byteLength(secret) < 32 && nodeEnv !== 'test') {
+    problems.push('JWT_SECRET must be at least 32 bytes long');
+  }
+  // Outside production a missing secret is generated per process: tokens then die with the process.
+  secret ??= randomBytes(48).toString('base64url');
+
+  const minArgon = nodeEnv === 'test' ? { memoryCost: 1024, timeCost: 1, parallelism: 1 } : OWASP_MIN;
+  const argon2: Argon2Params = {
+    memoryCost: integer('ARGON2_MEMORY_KIB', OWASP_MIN.memoryCost, minArgon.memoryCost, 4 * 1024 * 1024),
+    timeCost: integer('ARGON2_TIME_COST', OWASP_MIN.timeCost, minArgon.timeCost, 100),
+    parallelism: integer('ARGON2_PARALLELISM', OWASP_MIN.parallelism, minArgon.parallelism, 16),
+  };
+
+  const logLevel = (read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info')) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+
+  const corsOrigins = (read('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS entries must be origins like https://app.example.com (got "${origin}")`);
+  }
+
+  const seed = read('SEED_DEMO_USER');
+  if (seed !== undefined && !['true', 'false'].includes(seed)) problems.push(`SEED_DEMO_USER must be true or false (got "${seed}")`);
+
+  const config: Config = {
+    env: nodeEnv,
+    port: integer('PORT', 3000, 0, 65535),
+    database: database ?? { dialect: 'sqlite', storage: ':memory:' },
+    jwt: {
+      secret,
+      secretGenerated,
+      issuer: read('JWT_ISSUER') ?? 'auth-server',
+      audience: read('JWT_AUDIENCE') ?? 'auth-server-api',
+    },
+    accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60, 1),
+    refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1),
+    refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0),
+    argon2,
+    logLevel,
+    authRateLimit: integer('AUTH_RATE_LIMIT', 30, 0, 1_000_000),
+    loginFailureLimit: integer('LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000),
+    trustProxy: parseTrustProxy(read('TRUST_PROXY'), problems),
+    corsOrigins,
+    bodyLimit: '16kb',
+    seedDemoUser: seed === undefined ? nodeEnv === 'development' : seed === 'true',
+  };
+  if (nodeEnv === 'production' && config.seedDemoUser) problems.push('SEED_DEMO_USER cannot be true in production');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+/** TRUST_PROXY: unset/false = trust nobody; true; a hop count; or addresses/subnets for Express. */
+function parseTrustProxy(raw: string | undefined, problems: string[]): boolean | number | string {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^[\w.:/, -]+$/.test(raw)) return raw;
+  problems.push(`TRUST_PROXY must be true, false, a hop count or a list of addresses (got "${raw}")`);
+  return false;
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const inner of Object.values(value)) {
+    if (inner && typeof inner === 'object') deepFreeze(inner);
+  }
+  return Object.freeze(value);
+}

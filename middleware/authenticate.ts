@@ -1,0 +1,58 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { PassportInstance } from '../app/auth/passport';
+import type { AuthenticatedUser, RefusalInfo } from '../app/auth/types';
+import { invalidAccessToken, invalidCredentials, invalidRequest, missingAccessToken } from '../app/errors';
+
+/** A refusal from passport-jwt is a jsonwebtoken error or our own info; map it to a stable code. */
+function accessRefusal(info: unknown) {
+  const name = (info as { name?: string } | undefined)?.name;
+  if (name === 'TokenExpiredError') return invalidAccessToken('token_expired', 'The access token has expired.');
+  const code = (info as RefusalInfo | undefined)?.code;
+  if (code === 'token_revoked') return invalidAccessToken('token_revoked', (info as RefusalInfo).message);
+  return invalidAccessToken('token_invalid', 'The access token is not valid.');
+}
+
+/** RFC 6750 section 2: a token may be sent one way only; a second copy in the query or body is refused. */
+export function tokenInSeveralPlaces(req: Request, tokenField: string): boolean {
+  const places = [
+    req.headers.authorization !== undefined,
+    (req.query as Record<string, unknown>)[tokenField] !== undefined,
+    (req.body as Record<string, unknown> | undefined)?.[tokenField] !== undefined,
+  ];
+  return places.filter(Boolean).length > 1;
+}
+
+/**
+ * Guards a route with Passport's JWT strategy. Passport's three outcomes stay
+ * apart: a fault (the user lookup failed) is forwarded as an error, a refusal is a
+ * 401 with an RFC 6750 challenge, a success sets req.user.
+ */
+export function requireAccessToken(passport: PassportInstance): RequestHandler {
+  return function requireAccessToken(req: Request, res: Response, next: NextFunction) {
+    if (tokenInSeveralPlaces(req, 'access_token')) {
+      return next(invalidRequest('Send the access token in one place only: the Authorization header.', undefined, 'token_in_several_places'));
+    }
+    const onResult = (err: unknown, user: AuthenticatedUser | false, info: unknown) => {
+      if (err) return next(err);
+      if (user) {
+        req.user = user;
+        return next();
+      }
+      next(req.headers.authorization === undefined ? missingAccessToken() : accessRefusal(info));
+    };
+    passport.authenticate('jwt', { session: false }, onResult)(req, res, next);
+  };
+}
+
+/** Checks username and password with Passport's local strategy; wrong ones are 401 invalid_grant. */
+export function requireCredentials(passport: PassportInstance): RequestHandler {
+  return function requireCredentials(req: Request, res: Response, next: NextFunction) {
+    const onResult = (err: unknown, user: AuthenticatedUser | false) => {
+      if (err) return next(err);
+      if (!user) return next(invalidCredentials());
+      req.user = user;
+      next();
+    };
+    passport.authenticate('local', { session: false }, onResult)(req, res, next);
+  };
+}

@@ -1,0 +1,17 @@
+import type { RequestHandler } from 'express';
+import type { createAuthController } from '../app/controllers/auth.controller';
+import type { createHealthController } from '../app/controllers/health.controller';
+import type { createTokenController } from '../app/controllers/token.controller';
+import type { createUserController } from '../app/controllers/user.controller';
+
+/** Everything a route table needs: controllers, authentication guards and rate limits. */
+export interface Routes {
+  controllers: {
+    auth: ReturnType<typeof createAuthController>;
+    token: ReturnType<typeof createTokenController>;
+    user: ReturnType<typeof createUserController>;
+    health: ReturnType<typeof createHealthController>;
+  };
+  guards: { accessToken: RequestHandler; credentials: RequestHandler };
+  limits: { perIp: RequestHandler; loginFailures: RequestHandler };
+}

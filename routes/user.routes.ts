@@ -1,0 +1,12 @@
+import { Router } from 'express';
+import type { Routes } from './types';
+import { validate } from '../middleware/validate';
+import { changePasswordRules } from '../app/validators/user.validator';
+
+/** Guarded routes: each needs a valid access token of a live session. */
+export function userRoutes({ controllers: { user }, guards }: Routes): Router {
+  return Router()
+    .get('/protected', guards.accessToken, user.protectedExample)
+    .get('/users/me', guards.accessToken, user.me)
+    .put('/users/me/password', guards.accessToken, validate(changePasswordRules), user.changePassword);
+}

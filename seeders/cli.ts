@@ -1,0 +1,26 @@
+import dotenv from 'dotenv';
+import { ConfigError, loadConfig } from '../config';
+import { openDatabase } from '../models';
+import { migrate } from '../models/migrate';
+import { createPasswordService } from '../app/services/password.service';
+import { seedDemoUser, DEMO_USER } from './demo-user';
+
+/** `npm run seed`: applies migrations and creates the demo user if missing. Refuses to run in production. */
+async function main(): Promise<void> {
+  dotenv.config({ quiet: true });
+  const config = loadConfig(process.env);
+  if (config.env === 'production') throw new Error('seeding is for development only; NODE_ENV is production');
+  const db = await openDatabase(config.database);
+  try {
+    await migrate(db.sequelize);
+    const created = await seedDemoUser(db, createPasswordService(config.argon2));
+    console.log(created ? `seeded demo user ${DEMO_USER.username} / ${DEMO_USER.password}` : `demo user ${DEMO_USER.username} already exists`);
+  } finally {
+    await db.sequelize.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.problems.map((p) => `config: ${p}`).join('\n') : `seed failed: ${String(error)}`);
+  process.exit(1);
+});
