@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
-import { AppError } from '../errors';
+import { invalidAccessToken } from '../errors';
 import type { TokenService } from '../services/token.service';
 import { toProfile, UserService } from '../services/user.service';
 
@@ -14,7 +14,7 @@ export function createUserController(users: UserService, tokens: TokenService) {
     /** GET /users/me */
     async me(req: Request, res: Response) {
       const user = await users.findById(req.user!.id);
-      if (!user) throw new AppError(401, 'invalid_token', 'token_revoked', { description: 'The user no longer exists.' });
+      if (!user) throw invalidAccessToken('token_revoked', 'The user of this token no longer exists.');
       res.json(toProfile(user));
     },
 

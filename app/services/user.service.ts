@@ -1,6 +1,6 @@
 import { UniqueConstraintError } from 'sequelize';
 import type { Database, UserRow } from '../../models';
-import { AppError } from '../errors';
+import { AppError, invalidAccessToken } from '../errors';
 import type { PasswordService } from './password.service';
 import type { RefreshTokenService } from './refresh-token.service';
 
@@ -71,7 +71,7 @@ export function createUserService(db: Database, passwords: PasswordService, refr
 
     async changePassword(userId, currentPassword, newPassword) {
       const user = await User.findByPk(userId);
-      if (!user) throw new AppError(401, 'invalid_token', 'token_revoked', { description: 'The user no longer exists.' });
+      if (!user) throw invalidAccessToken('token_revoked', 'The user of this token no longer exists.');
       if (!(await passwords.verify(user.passwordHash, currentPassword))) {
         throw new AppError(403, 'invalid_grant', 'password_incorrect', { description: 'The current password is incorrect.' });
       }

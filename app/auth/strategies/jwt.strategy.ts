@@ -5,6 +5,31 @@ import type { SessionStateService } from '../../services/session-state.service';
 import { bearerTokenFromHeader } from '../bearer';
 import type { RefusalInfo } from '../types';
 
+// Our access tokens carry exactly these header parameters. Anything else (kid, jku,
+// jwk, x5u, x5c, crit, …) tries to steer key selection or processing: refuse it
+// rather than ignore it (RFC 8725 sections 2.1 and 3.10; RFC 7515 section 4.1.11
+// makes an unsupported `crit` invalid, which jsonwebtoken does not check).
+const HEADER_PARAMETERS = new Set(['alg', 'typ']);
+
+/**
+ * What the signature check cannot know: that this is one of our access tokens.
+ * jsonwebtoken accepts a token without `exp` (it would never expire) or `iat`;
+ * ours always carry both, so their absence means the token is not ours.
+ */
+function isAccessToken(decoded: Jwt): boolean {
+  const payload = decoded.payload as JwtPayload | string;
+  return (
+    decoded.header.typ === ACCESS_TOKEN_TYPE &&
+    Object.keys(decoded.header).every((name) => HEADER_PARAMETERS.has(name)) &&
+    typeof payload === 'object' &&
+    typeof payload.sub === 'string' &&
+    typeof payload.ver === 'number' &&
+    typeof payload.jti === 'string' &&
+    typeof payload.exp === 'number' &&
+    typeof payload.iat === 'number'
+  );
+}
+
 /**
  * Guards private routes. passport-jwt checks signature, algorithm (HS256 only),
  * issuer, audience and expiry; this verify callback adds what the signature cannot
@@ -23,13 +48,10 @@ export function createJwtStrategy(accessTokens: AccessTokenService, sessions: Se
       audience: accessTokens.verifyOptions.audience as string,
     },
     function verify(decoded: Jwt, done: VerifiedCallback) {
-      const payload = decoded.payload as JwtPayload;
       const refuse = (code: RefusalInfo['code'], message: string) => done(null, false, { code, message } satisfies RefusalInfo);
-      if (decoded.header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string' || typeof payload.ver !== 'number' || typeof payload.jti !== 'string') {
-        return refuse('token_invalid', 'The token is not an access token.');
-      }
-      const version = payload.ver;
-      sessions.get(payload.sub).then(
+      if (!isAccessToken(decoded)) return refuse('token_invalid', 'The token is not an access token.');
+      const { sub, ver: version } = decoded.payload as JwtPayload & { sub: string; ver: number };
+      sessions.get(sub).then(
         (state) => {
           if (!state) return refuse('token_revoked', 'The user of this token no longer exists.');
           if (state.sessionVersion !== version) return refuse('token_revoked', 'This token was revoked; log in again.');
