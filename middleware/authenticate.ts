@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { tokenInSeveralPlaces } from '../app/auth/bearer';
 import type { PassportInstance } from '../app/auth/passport';
 import type { AuthenticatedUser, RefusalInfo } from '../app/auth/types';
 import { invalidAccessToken, invalidCredentials, invalidRequest, missingAccessToken } from '../app/errors';
@@ -10,16 +11,6 @@ function accessRefusal(info: unknown) {
   const code = (info as RefusalInfo | undefined)?.code;
   if (code === 'token_revoked') return invalidAccessToken('token_revoked', (info as RefusalInfo).message);
   return invalidAccessToken('token_invalid', 'The access token is not valid.');
-}
-
-/** RFC 6750 section 2: a token may be sent one way only; a second copy in the query or body is refused. */
-export function tokenInSeveralPlaces(req: Request, tokenField: string): boolean {
-  const places = [
-    req.headers.authorization !== undefined,
-    (req.query as Record<string, unknown>)[tokenField] !== undefined,
-    (req.body as Record<string, unknown> | undefined)?.[tokenField] !== undefined,
-  ];
-  return places.filter(Boolean).length > 1;
 }
 
 /**

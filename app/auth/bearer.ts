@@ -12,3 +12,27 @@ export function bearerTokenFromHeader(req: Request): string | null {
   const match = BEARER.exec(header);
   return match ? match[1] : null;
 }
+
+/** Node keeps only the first of several Authorization lines; count them in the raw headers. */
+function authorizationLines(req: Request): number {
+  let lines = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === 'authorization') lines += 1;
+  return lines;
+}
+
+/**
+ * RFC 6750 section 2: a request carries its token one way only. Several
+ * Authorization lines, or the header plus a `tokenField` in the query or body, or
+ * the query plus the body, make the request ambiguous; it is refused, and neither
+ * copy is used. (The query string is never a valid place, but a copy there still
+ * counts: the client is confused and should hear so.)
+ */
+export function tokenInSeveralPlaces(req: Request, tokenField: string): boolean {
+  const lines = authorizationLines(req);
+  const places = [
+    lines > 0,
+    (req.query as Record<string, unknown>)[tokenField] !== undefined,
+    (req.body as Record<string, unknown> | undefined)?.[tokenField] !== undefined,
+  ];
+  return lines > 1 || places.filter(Boolean).length > 1;
+}

@@ -1,24 +1,29 @@
 import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
-import { bearerTokenFromHeader } from '../auth/bearer';
-import { invalidRequest } from '../errors';
+import { bearerTokenFromHeader, tokenInSeveralPlaces } from '../auth/bearer';
+import { invalidRefreshToken, invalidRequest } from '../errors';
 import type { RefreshTokenService } from '../services/refresh-token.service';
 import type { TokenService } from '../services/token.service';
 
-/** The refresh token of a request: in the Authorization header or the body, never both (RFC 6750 section 2). */
+/**
+ * The refresh token of a request: in the Authorization header or the body, never
+ * both (RFC 6750 section 2). A header that is not `Bearer <token>` is a refused
+ * token (401), like any other string that is not a live refresh token.
+ */
 function presentedRefreshToken(req: Request): string {
-  const fromBody = (matchedData(req) as { refresh_token?: string }).refresh_token;
-  const hasHeader = req.headers.authorization !== undefined;
-  if (hasHeader && fromBody !== undefined) {
+  if (tokenInSeveralPlaces(req, 'refresh_token')) {
     throw invalidRequest('Send the refresh token in one place only: the Authorization header or the body.', undefined, 'token_in_several_places');
   }
+  const fromBody = (matchedData(req) as { refresh_token?: string }).refresh_token;
   if (fromBody !== undefined) return fromBody;
+  if (req.headers.authorization === undefined) {
+    throw invalidRequest('refresh_token is required (body field or Authorization: Bearer).', [
+      { field: 'refresh_token', message: 'refresh_token is required' },
+    ]);
+  }
   const fromHeader = bearerTokenFromHeader(req);
-  if (fromHeader) return fromHeader;
-  throw invalidRequest(
-    hasHeader ? 'The Authorization header must be "Bearer <refresh_token>".' : 'refresh_token is required (body field or Authorization: Bearer).',
-    [{ field: 'refresh_token', message: 'refresh_token is required' }],
-  );
+  if (!fromHeader) throw invalidRefreshToken('token_invalid', 'The Authorization header must be "Bearer <refresh_token>".');
+  return fromHeader;
 }
 
 export function createTokenController(tokens: TokenService, refreshTokens: RefreshTokenService) {
