@@ -56,7 +56,13 @@ export const schemas = {
     required: ['username', 'password'],
     properties: {
       username: { type: 'string', pattern: '^[A-Za-z0-9_.-]{3,32}$', example: 'alice' },
-      password: { type: 'string', format: 'password', minLength: 8, maxLength: 256, description: '8 to 256 Unicode code points' },
+      password: {
+        type: 'string',
+        format: 'password',
+        minLength: 8,
+        maxLength: 256,
+        description: '8 to 256 Unicode code points, used exactly as sent; not a common or breached password; must not contain the username',
+      },
       email: { type: 'string', format: 'email', example: 'alice@example.com' },
     },
   },
@@ -72,7 +78,13 @@ export const schemas = {
     required: ['current_password', 'new_password'],
     properties: {
       current_password: { type: 'string', format: 'password' },
-      new_password: { type: 'string', format: 'password', minLength: 8, maxLength: 256 },
+      new_password: {
+        type: 'string',
+        format: 'password',
+        minLength: 8,
+        maxLength: 256,
+        description: 'Same policy as at registration: 8 to 256 code points, not common or breached, not containing the username',
+      },
     },
   },
   User: {

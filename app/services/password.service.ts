@@ -31,6 +31,19 @@ export function createPasswordService(params: Argon2Params): PasswordService {
         return false; // a malformed stored hash must not become a 500 or a login
       }
     },
-    needsRehash: (hash) => argon2.needsRehash(hash, params),
+    needsRehash: (hash) => isWeakerThan(hash, params),
   };
+}
+
+/**
+ * True when a stored hash is weaker than the configured parameters: another
+ * argon2 variant or version, or a lower memory, time or parallelism cost. Unlike
+ * argon2.needsRehash (any difference), a hash that is already stronger is kept, so
+ * an app still running an older, cheaper configuration never downgrades it.
+ */
+function isWeakerThan(hash: string, params: Argon2Params): boolean {
+  const match = /^\$argon2id\$v=(\d+)\$([^$]+)\$/.exec(hash);
+  if (!match || Number(match[1]) !== 19) return true;
+  const stored = Object.fromEntries(match[2].split(',').map((pair) => pair.split('=') as [string, string]));
+  return Number(stored.m) < params.memoryCost || Number(stored.t) < params.timeCost || Number(stored.p) < params.parallelism;
 }

@@ -1,9 +1,9 @@
-import { body, ContextRunner } from 'express-validator';
+import { body, ContextRunner, Meta } from 'express-validator';
 import { stringField } from './fields';
+import { containsUsername, isCommonPassword, PASSWORD_MAX, PASSWORD_MIN } from './password-policy';
 
+export { PASSWORD_MAX, PASSWORD_MIN } from './password-policy';
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;
 
 export const usernameRule = () =>
   stringField('username', {
@@ -13,14 +13,29 @@ export const usernameRule = () =>
     patternMessage: 'username may contain only letters, digits, "_", "." and "-"',
   });
 
-export const newPasswordRule = (name: string) => stringField(name, { min: PASSWORD_MIN, max: PASSWORD_MAX });
+/**
+ * A password being set (registration, change): the length rule, then the
+ * blocklist, then the username, each with its own message so the client can say
+ * why. `usernameOf` finds the account's name in the request.
+ */
+export const newPasswordRule = (name: string, usernameOf: (req: Meta['req']) => unknown) =>
+  stringField(name, { min: PASSWORD_MIN, max: PASSWORD_MAX })
+    .bail()
+    .custom((value: string) => !isCommonPassword(value))
+    .withMessage(`${name} is too common: it appears in lists of breached passwords; choose another`)
+    .bail()
+    .custom((value: string, { req }) => {
+      const username = usernameOf(req);
+      return typeof username !== 'string' || !containsUsername(value, username);
+    })
+    .withMessage(`${name} must not contain the username`);
 
 /** Login accepts any stored password (the seeded demo one is short): only type and an upper bound. */
 export const presentedPasswordRule = (name: string, when?: ContextRunner) => stringField(name, { min: 1, max: PASSWORD_MAX, when });
 
 export const registerRules = [
   usernameRule(),
-  newPasswordRule('password'),
+  newPasswordRule('password', (req) => req.body?.username),
   stringField('email', { min: 3, max: 254, optional: true })
     .bail()
     .isEmail()
