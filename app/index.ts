@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../models';
+import { requireObjectBody, requireSupportedBody } from '../middleware/body';
 import { errorHandler } from '../middleware/error-handler';
 import { noStore } from '../middleware/no-store';
 import { notFound } from '../middleware/not-found';
@@ -58,8 +59,10 @@ export function createApp(deps: AppDeps): Express {
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], credentials: true, maxAge: 600 }));
   app.use(docsRoutes());
   app.use(noStore);
+  app.use(requireSupportedBody);
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 20 }));
+  app.use(requireObjectBody);
   app.use(passport.initialize());
   app.use(
     apiRoutes({

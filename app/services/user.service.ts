@@ -1,6 +1,7 @@
 import { UniqueConstraintError } from 'sequelize';
 import type { Database, UserRow } from '../../models';
 import { AppError, invalidAccessToken } from '../errors';
+import { USERNAME_PATTERN } from '../validators/auth.validator';
 import type { PasswordService } from './password.service';
 import type { RefreshTokenService } from './refresh-token.service';
 
@@ -19,7 +20,12 @@ export const toProfile = (user: UserRow): UserProfile => ({
   created_at: user.createdAt.toISOString(),
 });
 
-export const usernameKey = (username: string): string => username.toLowerCase();
+/**
+ * The unique, case-insensitive form of a username. Only ASCII letters are folded:
+ * String#toLowerCase would also fold the Kelvin sign (U+212A) to "k" and so on,
+ * letting look-alike names reach someone else's account.
+ */
+export const usernameKey = (username: string): string => username.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 
 export interface UserService {
   register(input: { username: string; password: string; email?: string | null }): Promise<UserRow>;
@@ -57,7 +63,10 @@ export function createUserService(db: Database, passwords: PasswordService, refr
     },
 
     async checkCredentials(username, password) {
-      const user = await User.findOne({ where: { usernameKey: usernameKey(username) } });
+      // A name registration could never have accepted (control characters, NUL, look-alike
+      // letters) matches no one; it is not even sent to the database, where a NUL
+      // would break the statement. It still pays for the dummy verification below.
+      const user = USERNAME_PATTERN.test(username) ? await User.findOne({ where: { usernameKey: usernameKey(username) } }) : null;
       const ok = await passwords.verify(user?.passwordHash ?? null, password);
       if (!user || !ok) return null;
       if (passwords.needsRehash(user.passwordHash)) {

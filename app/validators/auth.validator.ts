@@ -44,5 +44,12 @@ export const registerRules = [
 
 export const logoutRules = [
   stringField('refresh_token', { min: 1, max: 512, optional: true }),
-  body('all').optional().isBoolean({ strict: true }).withMessage('all must be true or false'),
+  // A form can only say "true"; JSON may say true. Anything else (1, "yes", [], {}) is refused,
+  // and the value reaches the controller as a real boolean.
+  body('all')
+    .optional()
+    .custom((value) => value === true || value === false || value === 'true' || value === 'false')
+    .withMessage('all must be true or false')
+    .bail()
+    .customSanitizer((value) => value === true || value === 'true'),
 ];

@@ -25,5 +25,8 @@ export const refreshRules = [stringField('refresh_token', { min: 1, max: TOKEN_M
 /** POST /token/revoke (RFC 7009 section 2.1). */
 export const revokeRules = [
   stringField('token', { min: 1, max: TOKEN_MAX }),
-  body('token_type_hint').optional().isIn(['refresh_token', 'access_token']).withMessage('token_type_hint must be refresh_token or access_token'),
+  body('token_type_hint')
+    .optional()
+    .custom((value) => value === 'refresh_token' || value === 'access_token')
+    .withMessage('token_type_hint must be refresh_token or access_token'),
 ];

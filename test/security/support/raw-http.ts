@@ -47,6 +47,10 @@ export function rawRequest(port: number, request: RawRequest): Promise<RawRespon
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method: request.method ?? 'GET', path: request.path, agent: false });
     for (const [name, value] of Object.entries(request.headers ?? {})) req.setHeader(name, value);
+    // Node frames GET/DELETE bodies neither by length nor by chunks unless told: say the length.
+    if (request.body !== undefined && !req.hasHeader('content-length') && !req.hasHeader('transfer-encoding')) {
+      req.setHeader('content-length', Buffer.byteLength(request.body));
+    }
     req.on('error', reject);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
