@@ -1,0 +1,142 @@
+import type { DestinationStream } from 'pino';
+import request from 'supertest';
+import { createLogger } from '../../app/logger';
+import { createTestContext, TestContext } from '../helpers/app';
+
+/**
+ * Logs are structured JSON (pino-http) and never hold a secret: passwords,
+ * access and refresh tokens, cookies and Authorization are redacted wherever
+ * they would be printed (headers, query strings, error details). The app writes
+ * into a buffer here, at the most verbose level, and the buffer is searched.
+ */
+function captured(): { stream: DestinationStream; lines: string[]; text: () => string } {
+  const lines: string[] = [];
+  return {
+    stream: { write: (chunk: string) => void lines.push(chunk) },
+    lines,
+    text: () => lines.join(''),
+  };
+}
+
+describe('log redaction', () => {
+  let ctx: TestContext;
+  const log = captured();
+  const secrets: string[] = [];
+  const requestIds: string[] = [];
+  const keep = <T extends request.Response>(res: T): T => {
+    requestIds.push(res.headers['x-request-id']);
+    return res;
+  };
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ logger: createLogger('trace', log.stream) });
+  });
+  afterAll(() => ctx.close());
+
+  it('logs a whole session of secret-laden requests without a single secret', async () => {
+    const app = ctx.app;
+    const password = 'first plum tractor velvet';
+    const newPassword = 'second plum tractor velvet';
+    secrets.push(password, newPassword);
+
+    expect(keep(await request(app).post('/auth/register').send({ username: 'logged', password })).status).toBe(201);
+    const form = keep(await request(app).post('/token').type('form').send({ username: 'logged', password }));
+    expect(form.status).toBe(200);
+    const json = keep(await request(app).post('/token').send({ username: 'logged', password }));
+    secrets.push(form.body.access_token, form.body.refresh_token, json.body.access_token, json.body.refresh_token);
+    const basic = Buffer.from(`logged:${password}`).toString('base64');
+    secrets.push(basic);
+    keep(await request(app).post('/token').set('Authorization', `Basic ${basic}`).type('form').send({ username: 'logged', password: 'a wrong guess 123' }));
+    secrets.push('a wrong guess 123');
+
+    const byHeader = keep(await request(app).post('/token/refresh').set('Authorization', `Bearer ${form.body.refresh_token}`));
+    expect(byHeader.status).toBe(200);
+    const byBody = keep(await request(app).post('/token/refresh').send({ refresh_token: json.body.refresh_token }));
+    const byGrant = keep(await request(app).post('/token').type('form').send({ grant_type: 'refresh_token', refresh_token: byBody.body.refresh_token }));
+    secrets.push(byHeader.body.access_token, byHeader.body.refresh_token, byBody.body.access_token, byBody.body.refresh_token, byGrant.body.refresh_token, byGrant.body.access_token);
+
+    const access = byHeader.body.access_token as string;
+    keep(await request(app).get('/protected').set('Authorization', `Bearer ${access}`));
+    keep(await request(app).get(`/protected?access_token=${access}`));
+    keep(await request(app).get(`/users/me?access_token=${access}&password=${encodeURIComponent(password)}`).set('Authorization', `Bearer ${access}`));
+    keep(await request(app).post(`/token/refresh?refresh_token=${byHeader.body.refresh_token}`));
+    keep(await request(app).post(`/token?username=logged&password=${encodeURIComponent(password)}`));
+
+    const cookieValue = 'cookie-held-refresh-token-value-1234567890';
+    const csrf = 'csrf-token-value-0987654321';
+    const proxy = 'proxy-credential-value-5555';
+    secrets.push(cookieValue, csrf, proxy);
+    keep(
+      await request(app)
+        .get('/users/me')
+        .set('Authorization', `Bearer ${access}`)
+        .set('Cookie', `refresh_token=${cookieValue}; other=${cookieValue}`)
+        .set('X-CSRF-Token', csrf)
+        .set('Proxy-Authorization', `Basic ${proxy}`),
+    );
+
+    const changed = keep(
+      await request(app).put('/users/me/password').set('Authorization', `Bearer ${access}`).send({ current_password: password, new_password: newPassword }),
+    );
+    expect(changed.status).toBe(200);
+    secrets.push(changed.body.access_token, changed.body.refresh_token);
+    keep(await request(app).post('/auth/logout').set('Authorization', `Bearer ${changed.body.access_token}`).send({ refresh_token: changed.body.refresh_token }));
+    keep(await request(app).post('/token/revoke').type('form').send({ token: byGrant.body.refresh_token, token_type_hint: 'refresh_token' }));
+    // Failures log too, at warn: a 400 that echoes nothing, a 413, a 415.
+    keep(await request(app).post('/token').send({ username: 'logged', password: { secret: password } }));
+    keep(await request(app).post('/token').send({ username: 'logged', password: `${password}${'x'.repeat(20_000)}` }));
+    keep(await request(app).post('/token').set('Content-Type', 'text/plain').send(`username=logged&password=${password}`));
+
+    const output = log.text();
+    expect(output.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
+      expect({ secret, found: output.includes(secret) }).toEqual({ secret, found: false });
+    }
+    // Nor the signature or payload of any JWT on its own.
+    for (const part of access.split('.').slice(1)) expect(output.includes(part)).toBe(false);
+    expect(output).toContain('[REDACTED]');
+  });
+
+  it('writes one JSON object per line, each request under its own id', () => {
+    const entries = log.text().trim().split('\n').map((line) => JSON.parse(line) as { level: number; time: number; msg: string; req?: { id: string; url: string } });
+    for (const entry of entries) {
+      expect(entry).toEqual(expect.objectContaining({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String) }));
+    }
+    const loggedIds = new Set(entries.map((entry) => entry.req?.id));
+    for (const id of requestIds) expect(loggedIds).toContain(id);
+    // The query-string request is still recognisable, only its secret values are gone.
+    const queried = entries.find((entry) => entry.req?.url.startsWith('/protected?'));
+    expect(queried?.req?.url).toBe('/protected?access_token=[REDACTED]');
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx.close());
+
+  it('logs successes at info, client errors at warn, and nothing below the level', async () => {
+    const warn = captured();
+    const app = ctx.appWith({ logger: createLogger('warn', warn.stream) });
+    await request(app).get('/health');
+    expect(warn.lines).toEqual([]);
+    const missing = await request(app).get('/nowhere');
+    expect(warn.lines).toHaveLength(1);
+    expect(JSON.parse(warn.lines[0])).toMatchObject({ level: 40, req: { id: missing.headers['x-request-id'], method: 'GET', url: '/nowhere' }, res: { statusCode: 404 } });
+
+    const info = captured();
+    await request(ctx.appWith({ logger: createLogger('info', info.stream) })).get('/health');
+    expect(JSON.parse(info.lines[0])).toMatchObject({ level: 30, res: { statusCode: 200 } });
+
+    const silent = captured();
+    const quiet = ctx.appWith({ logger: createLogger('silent', silent.stream) });
+    await request(quiet).get('/nowhere');
+    expect(silent.lines).toEqual([]);
+  });
+
+  it('refuses an unknown LOG_LEVEL, naming the variable', () => {
+    expect(() => ctx.appWith({ env: { LOG_LEVEL: 'verbose' } })).toThrow(/LOG_LEVEL/);
+  });
+});
