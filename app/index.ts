@@ -1,9 +1,11 @@
+import cookieParser from 'cookie-parser';
 import cors from 'cors';
 import express, { Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../models';
+import { requireTrustedOrigin } from '../middleware/csrf';
 import { errorHandler } from '../middleware/error-handler';
 import { noStore } from '../middleware/no-store';
 import { notFound } from '../middleware/not-found';
@@ -16,6 +18,7 @@ import { Clock, systemClock } from './clock';
 import { createAuthController } from './controllers/auth.controller';
 import { createHealthController } from './controllers/health.controller';
 import { createTokenController } from './controllers/token.controller';
+import { createTokenResponder } from './controllers/token-response';
 import { createUserController } from './controllers/user.controller';
 import { createLogger } from './logger';
 import { createAccessTokenService } from './services/access-token.service';
@@ -49,27 +52,33 @@ export function createApp(deps: AppDeps): Express {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const services = createServices(deps);
   const passport = createPassport(services);
+  const responder = createTokenResponder(config);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(requestContext(logger));
   app.use(helmet());
-  if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], credentials: true, maxAge: 600 }));
+  if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], credentials: true, maxAge: 600, exposedHeaders: ['Retry-After'] }));
   app.use(docsRoutes());
   app.use(noStore);
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 20 }));
+  app.use(cookieParser());
   app.use(passport.initialize());
   app.use(
     apiRoutes({
       controllers: {
-        auth: createAuthController(services.users, services.refreshTokens),
-        token: createTokenController(services.tokens, services.refreshTokens),
-        user: createUserController(services.users, services.tokens),
+        auth: createAuthController(services.users, services.refreshTokens, responder),
+        token: createTokenController(services.tokens, services.refreshTokens, responder),
+        user: createUserController(services.users, services.tokens, responder),
         health: createHealthController(db.sequelize),
       },
-      guards: { accessToken: requireAccessToken(passport), credentials: requireCredentials(passport) },
+      guards: {
+        accessToken: requireAccessToken(passport),
+        credentials: requireCredentials(passport),
+        trustedOrigin: requireTrustedOrigin(config.corsOrigins),
+      },
       limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: loginFailureLimit(config.loginFailureLimit) },
     }),
   );

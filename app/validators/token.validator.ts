@@ -20,8 +20,8 @@ export const tokenRules = [
 /** POST /token/refresh: the token may instead come as a bearer header, which the controller reads. */
 export const refreshRules = [stringField('refresh_token', { min: 1, max: TOKEN_MAX, optional: true })];
 
-/** POST /token/revoke (RFC 7009 section 2.1). */
+/** POST /token/revoke (RFC 7009 section 2.1). `token` may instead be the refresh cookie, which the controller reads. */
 export const revokeRules = [
-  stringField('token', { min: 1, max: TOKEN_MAX }),
+  stringField('token', { min: 1, max: TOKEN_MAX, optional: true }),
   body('token_type_hint').optional().isIn(['refresh_token', 'access_token']).withMessage('token_type_hint must be refresh_token or access_token'),
 ];
