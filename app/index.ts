@@ -21,6 +21,7 @@ import { createTokenController } from './controllers/token.controller';
 import { createTokenResponder } from './controllers/token-response';
 import { createUserController } from './controllers/user.controller';
 import { createLogger } from './logger';
+import { publicDir } from './public-dir';
 import { createAccessTokenService } from './services/access-token.service';
 import { createPasswordService } from './services/password.service';
 import { createRefreshTokenService } from './services/refresh-token.service';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(logger));
   app.use(helmet());
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], credentials: true, maxAge: 600, exposedHeaders: ['Retry-After'] }));
+  app.use(express.static(publicDir(), { index: 'index.html' })); // the web page at /
   app.use(docsRoutes());
   app.use(noStore);
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
