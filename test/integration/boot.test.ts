@@ -1,0 +1,93 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SERVER = path.join(ROOT, 'dist/server.js');
+
+/** Starts `node dist/server.js` (what `npm start` runs) and resolves once it logs that it listens. */
+function startServer(env: Record<string, string>, cwd: string): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SERVER], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${lines.join('\n')}`)), 20_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        lines.push(line);
+        const port = /"port":(\d+)/.exec(line)?.[1];
+        if (port && line.includes('listening')) {
+          clearTimeout(timer);
+          resolve({ child, url: `http://127.0.0.1:${port}`, lines });
+        }
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => lines.push(chunk));
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
+  });
+}
+
+describe('server boot (node dist/server.js)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'auth-boot-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('in development, migrates an empty SQLite file, seeds johndoe/secret, says so, and logs him in', async () => {
+    const { child, url, lines } = await startServer({ PORT: '0', ARGON2_MEMORY_KIB: '19456' }, dir);
+    try {
+      expect(lines.join('\n')).toContain('seeded demo user johndoe / secret');
+      const login = await request(url).post('/token').type('form').send({ username: 'johndoe', password: 'secret' });
+      expect(login.status).toBe(200);
+      const guarded = await request(url).get('/protected').set('Authorization', `Bearer ${login.body.access_token}`);
+      expect(guarded.body.username).toBe('johndoe');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('refuses to start on invalid configuration with one line naming the variable', () => {
+    const result = spawnSync(process.execPath, [SERVER], { cwd: dir, env: { PATH: process.env.PATH ?? '', ACCESS_TOKEN_TTL: 'soon' }, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^config: ACCESS_TOKEN_TTL /)]);
+  });
+
+  it('refuses to start in production without a JWT_SECRET of 32 bytes', () => {
+    const result = spawnSync(process.execPath, [SERVER], { cwd: dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', JWT_SECRET: 'short' }, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^config: JWT_SECRET must be set to at least 32 bytes in production/);
+  });
+
+  it('does not seed in production', async () => {
+    const env = { PORT: '0', NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), DATABASE_URL: `sqlite:${path.join(dir, 'prod.sqlite')}` };
+    const { child, url, lines } = await startServer(env, dir);
+    try {
+      expect(lines.join('\n')).not.toContain('seeded');
+      expect((await request(url).post('/token').send({ username: 'johndoe', password: 'secret' })).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('npm run seed (dist/seeders/cli.js)', () => {
+  it('creates the demo user once and is idempotent', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'auth-seed-'));
+    try {
+      const env = { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${path.join(dir, 'seed.sqlite')}` };
+      const cli = path.join(ROOT, 'dist/seeders/cli.js');
+      const first = spawnSync(process.execPath, [cli], { cwd: dir, env, encoding: 'utf8' });
+      const second = spawnSync(process.execPath, [cli], { cwd: dir, env, encoding: 'utf8' });
+      expect(first.status).toBe(0);
+      expect(first.stdout).toContain('seeded demo user johndoe');
+      expect(second.status).toBe(0);
+      expect(second.stdout).toContain('already exists');
+      const production = spawnSync(process.execPath, [cli], { cwd: dir, env: { ...env, NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) }, encoding: 'utf8' });
+      expect(production.status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
