@@ -1,32 +1,11 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import { ROOT, SERVER_ENTRY, startServer } from '../helpers/server-process';
 
-const ROOT = path.resolve(__dirname, '../..');
-const SERVER = path.join(ROOT, 'dist/server.js');
-
-/** Starts `node dist/server.js` (what `npm start` runs) and resolves once it logs that it listens. */
-function startServer(env: Record<string, string>, cwd: string): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVER], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${lines.join('\n')}`)), 20_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        lines.push(line);
-        const port = /"port":(\d+)/.exec(line)?.[1];
-        if (port && line.includes('listening')) {
-          clearTimeout(timer);
-          resolve({ child, url: `http://127.0.0.1:${port}`, lines });
-        }
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => lines.push(chunk));
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
-  });
-}
+const SERVER = SERVER_ENTRY;
 
 describe('server boot (node dist/server.js)', () => {
   let dir: string;
@@ -36,7 +15,7 @@ describe('server boot (node dist/server.js)', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('in development, migrates an empty SQLite file, seeds johndoe/secret, says so, and logs him in', async () => {
-    const { child, url, lines } = await startServer({ PORT: '0', ARGON2_MEMORY_KIB: '19456' }, dir);
+    const { child, url, lines } = await startServer({ ARGON2_MEMORY_KIB: '19456' }, dir);
     try {
       expect(lines.join('\n')).toContain('seeded demo user johndoe / secret');
       const login = await request(url).post('/token').type('form').send({ username: 'johndoe', password: 'secret' });
@@ -61,7 +40,7 @@ describe('server boot (node dist/server.js)', () => {
   });
 
   it('does not seed in production', async () => {
-    const env = { PORT: '0', NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), DATABASE_URL: `sqlite:${path.join(dir, 'prod.sqlite')}` };
+    const env = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), DATABASE_URL: `sqlite:${path.join(dir, 'prod.sqlite')}` };
     const { child, url, lines } = await startServer(env, dir);
     try {
       expect(lines.join('\n')).not.toContain('seeded');
