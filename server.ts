@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import dotenv from 'dotenv';
 import { createApp, createServices } from './app';
 import { createLogger } from './app/logger';
@@ -7,8 +7,10 @@ import { openDatabase } from './models';
 import { migrate } from './models/migrate';
 import { seedDemoUser, DEMO_USER } from './seeders/demo-user';
 
-// How long in-flight requests get to finish after SIGTERM before connections are cut.
+// How long in-flight requests get to finish after SIGTERM before connections are cut,
+// and how long closing the database may take after that before the process exits anyway.
 const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_CLOSE_MS = 5_000;
 
 /** Boot only: config -> database -> migrations -> (dev seed) -> listen; then wait for a signal. */
 async function main(): Promise<void> {
@@ -38,16 +40,20 @@ async function main(): Promise<void> {
     logger.info({ port, env: config.env, database: config.database.dialect }, `listening on http://localhost:${port}`);
   });
 
+  const drain = drainOnShutdown(server);
   let stopping = false;
   async function shutdown(reason: string, exitCode: number): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'shutting down: finishing in-flight requests');
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
-    await closeServer(server);
-    clearTimeout(force);
+    // Whatever hangs (a request, the database close), the process is gone by then.
+    setTimeout(() => {
+      logger.error({ reason }, 'shutdown took too long: exiting anyway');
+      process.exit(exitCode === 0 ? 1 : exitCode);
+    }, SHUTDOWN_GRACE_MS + SHUTDOWN_CLOSE_MS).unref();
+    await drain(SHUTDOWN_GRACE_MS);
     await db.sequelize.close().catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'));
-    logger.info('stopped');
+    logger.info({ reason }, 'stopped');
     logger.flush();
     process.exit(exitCode);
   }
@@ -65,11 +71,38 @@ async function main(): Promise<void> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
+/**
+ * Graceful close for an HTTP/1.1 server with keep-alive clients. server.close()
+ * stops accepting at once but then waits for every open connection, and a
+ * keep-alive socket stays open for keepAliveTimeout after its last response. So,
+ * once draining: every response not yet sent carries `Connection: close` (Node
+ * then ends the socket after it, and the client knows not to reuse it), sockets
+ * that go idle are closed as they do, and whatever is still open after the grace
+ * period is cut.
+ */
+function drainOnShutdown(server: Server): (graceMs: number) => Promise<void> {
+  let draining = false;
+  const open = new Set<ServerResponse>();
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('Connection', 'close');
+    open.add(res);
+    res.once('close', () => open.delete(res));
   });
+
+  return function drain(graceMs) {
+    draining = true;
+    for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
+    return new Promise((resolve) => {
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      server.close(() => {
+        clearInterval(idle);
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+  };
 }
 
 main().catch((error: unknown) => {

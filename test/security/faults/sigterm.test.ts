@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import { call, killAllServers, removeTempDirs, ServerProcess, sleep, startServer } from '../../helpers/server-process';
+import { login, newCredentials, register } from './flows';
+
+/**
+ * SIGTERM (what a container runtime or systemd sends): stop accepting, let the
+ * requests already in flight finish, close the database, exit 0, in bounded time.
+ * The in-flight request is a login with deliberately expensive argon2 (~0.5 s), so
+ * it is certainly still running when the signal lands.
+ */
+const SLOW_ARGON2 = { ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '5' };
+
+describe('SIGTERM', () => {
+  let server: ServerProcess;
+  const agents: http.Agent[] = [];
+  afterAll(async () => {
+    for (const agent of agents) agent.destroy();
+    await killAllServers();
+    removeTempDirs();
+  });
+
+  beforeAll(async () => {
+    server = await startServer({ env: SLOW_ARGON2 });
+  });
+
+  it('finishes the in-flight login, refuses new connections, closes the database and exits 0', async () => {
+    const who = newCredentials('term');
+    expect((await register(server.port, who)).status).toBe(201);
+
+    // An idle keep-alive connection (a browser or a proxy pool holds these) must not hold the exit up.
+    const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const busyAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    agents.push(idleAgent, busyAgent);
+    expect((await call(server.port, 'GET', '/health', { agent: idleAgent })).status).toBe(200);
+
+    const started = Date.now();
+    const inFlight = login(server.port, who, { agent: busyAgent, timeoutMs: 15_000 });
+    await sleep(150); // the request is on the server now, hashing
+    server.child.kill('SIGTERM');
+    const signalledAt = Date.now();
+
+    // The listening socket closes at once: a new connection is refused while the login still runs.
+    await sleep(100);
+    await expect(call(server.port, 'GET', '/health', { timeoutMs: 2000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
+    expect(Date.now() - started).toBeGreaterThan(300); // it really was in flight across the signal
+    expect(answer.headers.connection).toBe('close'); // and the client is told not to reuse the socket
+
+    // Exit 0 well before the keep-alive timeout (5 s) or the 10 s grace could have expired.
+    const exit = await server.waitForExit(4000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(4000);
+
+    const messages = server.logs.map((line) => line.msg);
+    expect(messages).toContain('stopped');
+    expect(messages.indexOf('stopped')).toBeGreaterThan(messages.findIndex((m) => /^shutting down/.test(m)));
+    // SQLite folds the WAL back into the database and deletes it when the last connection closes cleanly.
+    expect(existsSync(`${server.dbFile}-wal`)).toBe(false);
+    expect(existsSync(server.dbFile)).toBe(true);
+  });
+});
