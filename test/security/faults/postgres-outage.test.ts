@@ -50,7 +50,7 @@ async function duringOutage(port: number, users: { a: Awaited<ReturnType<typeof 
 }
 
 function expectAllUnavailable(results: Awaited<ReturnType<typeof duringOutage>>) {
-  for (const { name, ms, res } of results) {
+  for (const { name, res } of results) {
     expect({ name, status: res.status, body: res.body, json: res.headers['content-type'] }).toEqual({
       name,
       status: 503,
@@ -127,7 +127,7 @@ describe('PostgreSQL', () => {
         const { rows: users } = await db.query('SELECT password_hash FROM users WHERE username_key = $1', [who.username.toLowerCase()]);
         expect(users[0].password_hash).toMatch(/^\$argon2id\$/);
         const { rows: tokens } = await db.query('SELECT token_hash FROM refresh_tokens');
-        expect(tokens.map((t) => t.token_hash)).not.toContain(first.body.refresh_token);
+        expect(tokens.map((t: { token_hash: string }) => t.token_hash)).not.toContain(first.body.refresh_token);
         expect(tokens).toHaveLength(2);
       } finally {
         await db.end();
