@@ -32,6 +32,16 @@ export const POSTGRES_TIMEOUTS = { connectMs: 2_000, acquireMs: 4_000, queryMs: 
  * Opens the database and defines the models on it (each call gets its own model
  * classes, so tests can hold several databases). SQLite files get WAL, a busy
  * timeout and synchronous=FULL: a 2xx is only sent once the write is on disk.
+ *
+ * SQLite: all requests share Sequelize's one default connection, where writes
+ * queue instead of colliding, so SQLITE_BUSY cannot happen inside the process.
+ * Keep it that way and use no transactions on request paths: Sequelize's sqlite
+ * dialect opens a separate connection per transaction, which then competes for
+ * the write lock. Tried under test/security/faults/sqlite-wal.test.ts: a
+ * read-then-write transaction per registration fails with SQLITE_BUSY at once,
+ * and even IMMEDIATE transactions with a busy timeout on every connection stall
+ * the libuv pool until requests time out. (The seeder's findOrCreate runs a
+ * transaction, but only at boot, before the server listens.)
  */
 export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<Database> {
   const logging = options.logging ?? false;

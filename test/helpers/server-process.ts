@@ -94,6 +94,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The index of the pino-http line that logged the answer to `method url` (-1 when there is none). */
+export function indexOfRequestLog(logs: LogLine[], method: string, url: string): number {
+  return logs.findIndex((line) => {
+    const req = line.req as { method?: string; url?: string } | undefined;
+    return req?.method === method && req.url === url && line.res !== undefined;
+  });
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Spawns the server and waits until /health answers 200. */
@@ -155,7 +163,8 @@ export async function spawnServer(options: StartOptions = {}): Promise<ServerPro
 
   let exit: Exit | undefined;
   const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stdout is drained, so `logs` holds every line the process wrote.
+    child.once('close', (code, signal) => {
       exit = { code, signal };
       running.delete(server);
       resolve(exit);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { call, killAllServers, removeTempDirs, sleep, startServer } from '../../helpers/server-process';
+import { call, indexOfRequestLog, killAllServers, removeTempDirs, sleep, startServer } from '../../helpers/server-process';
 import { login, newCredentials, register } from './flows';
 
 /**
@@ -10,7 +10,7 @@ import { login, newCredentials, register } from './flows';
  * SIGUSR2, after the server is up and while a slow login is in flight.
  */
 const WRAPPER = path.join(__dirname, '../../fixtures/crash-server.js');
-const SLOW_ARGON2 = { ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '5' };
+const SLOW_ARGON2 = { ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '3' };
 
 describe('a crash inside the server process', () => {
   afterAll(async () => {
@@ -41,6 +41,7 @@ describe('a crash inside the server process', () => {
     expect(await server.waitForExit(9000)).toEqual({ code: 1, signal: null });
     expect(Date.now() - answeredAt).toBeLessThan(3000);
     expect(Date.now() - failedAt).toBeLessThan(9000);
+    expect(indexOfRequestLog(server.logs, 'POST', '/token')).toBeGreaterThan(server.logs.indexOf(fatal));
     expect(server.logs.map((line) => line.msg)).toContain('stopped');
   });
 });

@@ -17,7 +17,7 @@ import { login, newCredentials, refresh, register, session } from './flows';
 const ENV = { REFRESH_REUSE_INTERVAL: '600' };
 const CHAINS = 12;
 const REGISTER_WORKERS = 6;
-const KILL_AFTER_ACKS = 150;
+const KILL_AFTER_ACKS = 100;
 const LOAD_LIMIT_MS = 8000;
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');

@@ -96,10 +96,11 @@ describe('PostgreSQL', () => {
     removeTempDirs();
   });
 
-  describe('end to end', () => {
-    let server: ServerProcess;
-    afterAll(() => server?.kill());
+  // One server at a time, shared in order: the end-to-end test leaves its restarted server
+  // running for the outage tests (each start of a process costs seconds on a busy machine).
+  let server: ServerProcess;
 
+  describe('end to end', () => {
     it('migrates an empty database and serves register, login, refresh and guarded routes', async () => {
       server = await startServer({ env });
       expect(server.logs.find((line) => line.msg === 'migrations applied')).toMatchObject({ migrations: ['001-create-users-and-refresh-tokens'] });
@@ -143,15 +144,11 @@ describe('PostgreSQL', () => {
   });
 
   describe('when the database goes away', () => {
-    let server: ServerProcess;
     beforeAll(async () => {
       await proxy.restore();
-      server = await startServer({ env });
+      if (!server?.isRunning()) server = await startServer({ env });
     });
-    afterAll(async () => {
-      await proxy.restore();
-      await server?.kill();
-    });
+    afterAll(() => proxy.restore());
 
     it('answers 503 JSON while PostgreSQL refuses connections, stays up, and recovers when it returns', async () => {
       const users = { a: await session(server.port, 'pga'), b: await session(server.port, 'pgb') };
