@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import dotenv from 'dotenv';
+import type { Logger } from 'pino';
+import type { Sequelize } from 'sequelize';
 import { createApp, createServices } from './app';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
@@ -10,7 +12,7 @@ import { seedDemoUser, DEMO_USER } from './seeders/demo-user';
 // How long in-flight requests get to finish after SIGTERM before connections are cut,
 // and how long closing the database may take after that before the process exits anyway.
 const SHUTDOWN_GRACE_MS = 10_000;
-const SHUTDOWN_CLOSE_MS = 5_000;
+const SHUTDOWN_CLOSE_MS = 3_000;
 
 /** Boot only: config -> database -> migrations -> (dev seed) -> listen; then wait for a signal. */
 async function main(): Promise<void> {
@@ -50,9 +52,9 @@ async function main(): Promise<void> {
     setTimeout(() => {
       logger.error({ reason }, 'shutdown took too long: exiting anyway');
       process.exit(exitCode === 0 ? 1 : exitCode);
-    }, SHUTDOWN_GRACE_MS + SHUTDOWN_CLOSE_MS).unref();
+    }, SHUTDOWN_GRACE_MS + SHUTDOWN_CLOSE_MS + 2_000).unref();
     await drain(SHUTDOWN_GRACE_MS);
-    await db.sequelize.close().catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'));
+    await closeDatabase(db.sequelize, logger);
     logger.info({ reason }, 'stopped');
     logger.flush();
     process.exit(exitCode);
@@ -69,6 +71,26 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'uncaught exception');
     void shutdown('uncaughtException', 1);
   });
+}
+
+/**
+ * Closes the database, but never waits forever for it: with PostgreSQL gone
+ * silent (a partition), ending a pooled connection waits for a goodbye that never
+ * comes. Everything acknowledged was committed already; only the goodbye is lost.
+ */
+async function closeDatabase(sequelize: Sequelize, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), SHUTDOWN_CLOSE_MS);
+  });
+  try {
+    const outcome = await Promise.race([sequelize.close().then(() => 'closed' as const), timeout]);
+    if (outcome === 'timeout') logger.error({ afterMs: SHUTDOWN_CLOSE_MS }, 'closing the database timed out');
+  } catch (error) {
+    logger.error({ err: error }, 'closing the database failed');
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

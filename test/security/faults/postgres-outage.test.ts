@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { POSTGRES_TIMEOUTS } from '../../../models';
 import { call, killAllServers, Reply, removeTempDirs, ServerProcess, sleep, startServer } from '../../helpers/server-process';
 import { startTcpProxy, TcpProxy } from '../../helpers/tcp-proxy';
 import { login, newCredentials, protectedRoute, refresh, register, session } from './flows';
@@ -179,6 +180,16 @@ describe('PostgreSQL', () => {
       await proxy.restore();
       expect(await waitUntilHealthy(server.port, 10_000)).toBeLessThan(10_000);
       await expectWorking(server, users);
+    });
+
+    it('exits 0 on SIGTERM within seconds even while PostgreSQL hangs (closing the pool cannot finish)', async () => {
+      await call(server.port, 'GET', '/health'); // a pooled connection that the partition will strand
+      await proxy.hang();
+      server.child.kill('SIGTERM');
+      const signalledAt = Date.now();
+      expect(await server.waitForExit(12_000)).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(POSTGRES_TIMEOUTS.queryMs + 3000);
+      expect(server.logs.map((line) => line.msg)).toEqual(expect.arrayContaining(['closing the database timed out', 'stopped']));
     });
 
     async function expectWorking(server: ServerProcess, users: { a: Awaited<ReturnType<typeof session>>; b: Awaited<ReturnType<typeof session>> }) {
