@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { QueryTypes } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { openDatabase } from '../../../models';
 import { killAllServers, makeTempDir, removeTempDirs, ServerProcess, startServer } from '../../helpers/server-process';
-import { login, newCredentials, refresh, register } from './flows';
+import { login, newCredentials, refresh, register, session } from './flows';
 
 /** Reads one PRAGMA or query from the file through a connection of the test's own. */
 function queryFile<T>(file: string, sql: string): Promise<T[]> {
@@ -15,7 +16,16 @@ function queryFile<T>(file: string, sql: string): Promise<T[]> {
   });
 }
 
-describe('SQLite under concurrent writes', () => {
+/** Only the soft limit moves (`N:`), so raising it back needs no privilege. */
+function setFileSizeLimit(pid: number, bytes: number | 'unlimited'): void {
+  execFileSync('prlimit', ['--pid', String(pid), `--fsize=${bytes}:`]);
+}
+
+/**
+ * SQLite faults against a real file: the pragmas that make writes safe, concurrent
+ * writers from one process (no SQLITE_BUSY), and a full disk.
+ */
+describe('SQLite', () => {
   afterAll(async () => {
     await killAllServers();
     removeTempDirs();
@@ -39,7 +49,8 @@ describe('SQLite under concurrent writes', () => {
   describe('a real server on an SQLite file', () => {
     let server: ServerProcess;
     beforeAll(async () => {
-      server = await startServer();
+      // No reuse grace: if a refused refresh (disk full) had consumed its token, the retry would be refresh_reused.
+      server = await startServer({ env: { REFRESH_REUSE_INTERVAL: '0' } });
     });
 
     it('answers 100 concurrent registrations, logins and rotations without one failure', async () => {
@@ -74,6 +85,34 @@ describe('SQLite under concurrent writes', () => {
       expect(n).toBe(300);
       expect(await queryFile(server.dbFile, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
       expect(server.logs.filter((line) => line.level >= 50)).toEqual([]);
+    });
+
+    /**
+     * SQLite's outage is a full disk. The test makes one for the server process alone,
+     * without root: prlimit lowers its RLIMIT_FSIZE to 0, so no write to a file lands
+     * (Node ignores SIGXFSZ, so the write returns EFBIG and SQLite reports SQLITE_IOERR
+     * or SQLITE_FULL, as it would for ENOSPC; the logs go to a pipe and still flow). Reads still work, so
+     * /health stays 200 here: it answers "can the database be reached", and writes
+     * answer for themselves. Then the limit goes back up: the disk has room again.
+     */
+    it('answers 503 JSON to writes while the disk is full, stays up, and recovers when it has room', async () => {
+      const user = await session(server.port, 'full');
+      setFileSizeLimit(server.pid, 0);
+
+      const refused = await register(server.port, newCredentials('full'));
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual({ error: 'service_unavailable', error_description: expect.any(String), code: 'database_unavailable' });
+      expect(refused.headers['retry-after']).toBe('5');
+      // A refresh needs a write too: refused the same way, and the token is not consumed.
+      expect((await refresh(server.port, user.tokens.refresh_token)).status).toBe(503);
+      expect(server.isRunning()).toBe(true);
+
+      setFileSizeLimit(server.pid, 'unlimited');
+      expect((await register(server.port, newCredentials('full'))).status).toBe(201);
+      expect((await refresh(server.port, user.tokens.refresh_token)).status).toBe(200);
+      expect((await login(server.port, user)).status).toBe(200);
+      expect(await queryFile(server.dbFile, 'PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+      expect(server.logs.filter((line) => line.level >= 60)).toEqual([]);
     });
   });
 });
