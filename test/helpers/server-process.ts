@@ -240,6 +240,8 @@ export interface CallOptions {
   agent?: http.Agent | false;
   timeoutMs?: number;
   onSocket?: (socket: net.Socket) => void;
+  /** Called once the whole request has been handed to the OS (connected and written). */
+  onSent?: () => void;
 }
 
 /** One HTTP request to 127.0.0.1. Rejects on a network error or when no answer comes within `timeoutMs`. */
@@ -276,6 +278,7 @@ export function call(port: number, method: string, urlPath: string, options: Cal
     req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath}: no answer within ${options.timeoutMs ?? 10_000} ms`)));
     req.on('error', reject);
     if (options.onSocket) req.on('socket', options.onSocket);
+    if (options.onSent) req.on('finish', options.onSent);
     req.end(payload);
   });
 }

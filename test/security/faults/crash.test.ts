@@ -26,8 +26,11 @@ describe('a crash inside the server process', () => {
     const who = newCredentials('crash');
     expect((await register(server.port, who)).status).toBe(201);
 
-    const inFlight = login(server.port, who, { timeoutMs: 15_000 });
-    await sleep(150);
+    let sent!: () => void;
+    const written = new Promise<void>((resolve) => (sent = resolve));
+    const inFlight = login(server.port, who, { timeoutMs: 15_000, onSent: sent });
+    await written;
+    await sleep(150); // the server has read it and is hashing
     server.child.kill('SIGUSR2');
     const failedAt = Date.now();
 

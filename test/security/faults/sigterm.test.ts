@@ -34,8 +34,11 @@ describe('SIGTERM', () => {
     agents.push(idleAgent, busyAgent);
     expect((await call(server.port, 'GET', '/health', { agent: idleAgent })).status).toBe(200);
 
-    const inFlight = login(server.port, who, { agent: busyAgent, timeoutMs: 15_000 });
-    await sleep(150); // the request is on the server now, hashing
+    let sent!: () => void;
+    const written = new Promise<void>((resolve) => (sent = resolve));
+    const inFlight = login(server.port, who, { agent: busyAgent, timeoutMs: 15_000, onSent: sent });
+    await written;
+    await sleep(150); // the server has read it and is hashing
     server.child.kill('SIGTERM');
     const signalledAt = Date.now();
 
