@@ -37,7 +37,7 @@ export const POSTGRES_TIMEOUTS = { connectMs: 2_000, acquireMs: 4_000, queryMs: 
  * queue instead of colliding, so SQLITE_BUSY cannot happen inside the process.
  * Keep it that way and use no transactions on request paths: Sequelize's sqlite
  * dialect opens a separate connection per transaction, which then competes for
- * the write lock. Tried under test/security/faults/sqlite-wal.test.ts: a
+ * the write lock. Tried under test/security/faults/sqlite.test.ts: a
  * read-then-write transaction per registration fails with SQLITE_BUSY at once,
  * and even IMMEDIATE transactions with a busy timeout on every connection stall
  * the libuv pool until requests time out. (The seeder's findOrCreate runs a
