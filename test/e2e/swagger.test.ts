@@ -3,28 +3,29 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
-import { RunningServer, startServer } from '../helpers/server-process';
+import { killAllServers, ServerProcess, startServer } from '../helpers/server-process';
 
 describe('Swagger UI at /docs (real Chromium)', () => {
   let dir: string;
-  let server: RunningServer;
+  let server: ServerProcess;
   let browser: Browser;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'auth-swagger-'));
-    server = await startServer({ DATABASE_URL: `sqlite:${path.join(dir, 'auth.sqlite')}`, ARGON2_MEMORY_KIB: '19456' }, dir);
+    // Development defaults, as a newcomer runs it: the demo user is seeded.
+    server = await startServer({ env: { NODE_ENV: 'development', LOG_LEVEL: 'warn', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' }, dir });
     browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
+    await killAllServers();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('logs in as the seeded johndoe/secret with Authorize and calls GET /protected', async () => {
     const page = await browser.newPage();
-    await page.goto(`${server.url}/docs/`);
+    await page.goto(`http://127.0.0.1:${server.port}/docs/`);
     await page.getByRole('button', { name: 'Authorize' }).first().click();
 
     const dialog = page.locator('.modal-ux');

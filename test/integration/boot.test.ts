@@ -3,27 +3,32 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { ROOT, SERVER_ENTRY, startServer } from '../helpers/server-process';
+import { killAllServers, ROOT, SERVER_JS, startServer } from '../helpers/server-process';
 
-const SERVER = SERVER_ENTRY;
+const SERVER = SERVER_JS;
+// The real defaults (development, info logs), not the fault tests' cheap test settings.
+const DEVELOPMENT = { NODE_ENV: 'development', JWT_SECRET: '', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' };
+const messages = (logs: { msg: string }[]) => logs.map((l) => l.msg).join('\n');
 
 describe('server boot (node dist/server.js)', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'auth-boot-'));
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await killAllServers();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('in development, migrates an empty SQLite file, seeds johndoe/secret, says so, and logs him in', async () => {
-    const { child, url, lines } = await startServer({ ARGON2_MEMORY_KIB: '19456' }, dir);
-    try {
-      expect(lines.join('\n')).toContain('seeded demo user johndoe / secret');
+    const server = await startServer({ env: DEVELOPMENT, dir });
+    const url = `http://127.0.0.1:${server.port}`;
+    {
+      expect(messages(server.logs)).toContain('seeded demo user johndoe / secret');
       const login = await request(url).post('/token').type('form').send({ username: 'johndoe', password: 'secret' });
       expect(login.status).toBe(200);
       const guarded = await request(url).get('/protected').set('Authorization', `Bearer ${login.body.access_token}`);
       expect(guarded.body.username).toBe('johndoe');
-    } finally {
-      child.kill('SIGTERM');
     }
   });
 
@@ -40,13 +45,11 @@ describe('server boot (node dist/server.js)', () => {
   });
 
   it('does not seed in production', async () => {
-    const env = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), DATABASE_URL: `sqlite:${path.join(dir, 'prod.sqlite')}` };
-    const { child, url, lines } = await startServer(env, dir);
-    try {
-      expect(lines.join('\n')).not.toContain('seeded');
+    const server = await startServer({ env: { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' }, dir });
+    const url = `http://127.0.0.1:${server.port}`;
+    {
+      expect(messages(server.logs)).not.toContain('seeded');
       expect((await request(url).post('/token').send({ username: 'johndoe', password: 'secret' })).status).toBe(401);
-    } finally {
-      child.kill('SIGTERM');
     }
   });
 });
