@@ -1,9 +1,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, newPhoneContext } from './browser';
-import { startServer, ServerProcess } from './server-process';
+import { launchChromium } from '../helpers/browser';
+import { killAllServers, removeTempDirs, ServerProcess, startServer } from '../helpers/server-process';
+import { newPhoneContext } from '../helpers/web-page';
 
 export interface WebHarness {
   readonly server: ServerProcess;
+  /** http://localhost:<port>: the page's origin, as a user types it. */
+  readonly url: string;
   readonly browser: Browser;
   /** A page in a fresh phone-sized browser profile, or another tab of `sameBrowserAs`. */
   newPage(sameBrowserAs?: Page): Promise<Page>;
@@ -20,20 +23,24 @@ export function useWebHarness(env: () => Record<string, string>): WebHarness {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer(env()), launchChromium()]);
+    [server, browser] = await Promise.all([startServer({ env: env() }), launchChromium()]);
   });
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((c) => c.close()));
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
+    await killAllServers();
+    removeTempDirs();
   });
 
   return {
     get server() {
       if (!server) throw new Error('the server is not running');
       return server;
+    },
+    get url() {
+      return `http://localhost:${this.server.port}`;
     },
     get browser() {
       if (!browser) throw new Error('the browser is not running');

@@ -3,7 +3,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { logIn, recordApiCalls, register, reloadProfile, uniqueName, waitForMatch, waitForScreen, waitForText, watchForScripts } from './browser';
+import { logIn, recordApiCalls, register, reloadProfile, uniqueName, waitForMatch, waitForScreen, waitForText, watchForScripts } from '../helpers/web-page';
 import { useWebHarness } from './harness';
 
 /**
@@ -12,7 +12,7 @@ import { useWebHarness } from './harness';
  * shows as text, where the refresh token is (and is not), and a front end on
  * another origin. Session behaviour over time is in web-session.test.ts.
  */
-jest.setTimeout(20_000);
+jest.setTimeout(30_000);
 
 const PASSWORD = 'correct-horse-battery';
 
@@ -46,7 +46,7 @@ describe('the web page', () => {
 
   it('logs the demo user johndoe / secret in and shows the profile and the protected payload', async () => {
     const page = await web.newPage();
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await logIn(page, 'johndoe', 'secret');
     await waitForText(page, '#profile-email', 'johndoe@example.com');
     const payload = JSON.parse((await page.textContent('#protected-payload')) ?? '{}');
@@ -64,7 +64,7 @@ describe('the web page', () => {
   it('registers a new account and logs it in', async () => {
     const page = await web.newPage();
     const name = uniqueName('reg');
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await register(page, name, PASSWORD, `${name}@example.com`);
     await waitForText(page, '#profile-email', `${name}@example.com`);
     await waitForText(page, '#status', 'Account created. You are logged in.');
@@ -73,7 +73,7 @@ describe('the web page', () => {
   it('says plainly that the password is wrong (401) and stays on the login form', async () => {
     const page = await web.newPage();
     const calls = recordApiCalls(page);
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await waitForScreen(page, 'signed-out');
     await page.fill('#login-username', 'johndoe');
     await page.fill('#login-password', 'not-the-password');
@@ -86,7 +86,7 @@ describe('the web page', () => {
   it('puts the field messages of a 400 under their inputs, as text', async () => {
     const page = await web.newPage();
     const seen = watchForScripts(page);
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await waitForScreen(page, 'signed-out');
     await page.click('#show-register');
     await page.fill('#register-username', '<img src=x onerror=alert(1)>');
@@ -110,7 +110,7 @@ describe('the web page', () => {
     page.on('response', (r) => {
       if (r.status() === 429) retryAfter = r.headers()['retry-after'] ?? null;
     });
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await waitForScreen(page, 'signed-out');
     await page.fill('#login-username', name);
     await page.fill('#login-password', 'wrong-password');
@@ -129,7 +129,7 @@ describe('the web page', () => {
     const seen = watchForScripts(page);
     const name = uniqueName('xss');
     const payload = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>@x.io';
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await register(page, name, PASSWORD);
     // The validator refuses such an address, so it goes straight into the database.
     await sqliteRun(web.server.dbFile, 'UPDATE users SET email = ? WHERE username = ?', [payload, name]);
@@ -147,7 +147,7 @@ describe('the web page', () => {
     page.on('response', (r) => {
       if (new URL(r.url()).pathname.startsWith('/token')) void r.text().then((t) => bodies.push(t), () => undefined);
     });
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await register(page, name, PASSWORD);
     await page.reload();
     await waitForText(page, '#profile-username', name);
@@ -185,7 +185,7 @@ describe('the web page', () => {
       const body = await refresh.json();
       const me = await fetch(`${api}/users/me`, { headers: { Authorization: `Bearer ${body.access_token}` } });
       return { login: login.status, refresh: refresh.status, keys: Object.keys(body).sort(), me: (await me.json()).username };
-    }, web.server.url);
+    }, web.url);
     expect(result).toEqual({ login: 200, refresh: 200, keys: ['access_token', 'expires_in', 'refresh_token_expires_in', 'token_type'], me: 'johndoe' });
   });
 
@@ -205,7 +205,7 @@ describe('the web page', () => {
       } catch (error) {
         return (error as Error).name;
       }
-    }, web.server.url);
+    }, web.url);
     expect(outcome).toBe('TypeError');
     expect(await page.context().cookies()).toEqual([]);
   });

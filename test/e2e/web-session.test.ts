@@ -1,6 +1,6 @@
-import { logIn, recordApiCalls, register, reloadProfile, uniqueName, waitForMatch, waitForScreen, waitForText } from './browser';
+import { logIn, recordApiCalls, register, reloadProfile, uniqueName, waitForMatch, waitForScreen, waitForText } from '../helpers/web-page';
 import { useWebHarness } from './harness';
-import { startServer } from './server-process';
+import { startServer } from '../helpers/server-process';
 
 /**
  * The page's session over time, in Debian's Chromium against a real server
@@ -8,7 +8,7 @@ import { startServer } from './server-process';
  * through every test, as it would over a long session; several tabs share one
  * cookie; logouts reach other tabs and other browsers.
  */
-jest.setTimeout(20_000);
+jest.setTimeout(30_000);
 
 const TTL_S = 3;
 const PASSWORD = 'correct-horse-battery';
@@ -19,7 +19,7 @@ describe('the web page over a session', () => {
   it('keeps the session over a reload by refreshing from the cookie', async () => {
     const page = await web.newPage();
     const name = uniqueName('reload');
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await register(page, name, PASSWORD);
     const calls = recordApiCalls(page);
     await page.reload();
@@ -31,7 +31,7 @@ describe('the web page over a session', () => {
   it('refreshes the access token silently before it expires', async () => {
     const page = await web.newPage();
     const name = uniqueName('silent');
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await register(page, name, PASSWORD);
     const loggedInAt = Date.now();
     const calls = recordApiCalls(page);
@@ -50,7 +50,7 @@ describe('the web page over a session', () => {
     const page = await web.newPage();
     const name = uniqueName('expired');
     await page.clock.install();
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await register(page, name, PASSWORD);
     const loggedInAt = Date.now();
     // Freeze the page's timers (the scheduled refresh never fires) while the server's clock runs on.
@@ -70,10 +70,10 @@ describe('the web page over a session', () => {
   it('keeps two tabs logged in when they refresh at the same moment', async () => {
     const first = await web.newPage();
     const name = uniqueName('tabs');
-    await first.goto(web.server.url);
+    await first.goto(web.url);
     await register(first, name, PASSWORD);
     const second = await web.newPage(first);
-    await second.goto(web.server.url);
+    await second.goto(web.url);
     await waitForText(second, '#profile-username', name);
 
     const calls = [recordApiCalls(first), recordApiCalls(second)];
@@ -92,10 +92,10 @@ describe('the web page over a session', () => {
   it('logging out in one tab logs the other tab out too', async () => {
     const first = await web.newPage();
     const name = uniqueName('out');
-    await first.goto(web.server.url);
+    await first.goto(web.url);
     await register(first, name, PASSWORD);
     const second = await web.newPage(first);
-    await second.goto(web.server.url);
+    await second.goto(web.url);
     await waitForText(second, '#profile-username', name);
 
     await first.click('#logout');
@@ -112,9 +112,9 @@ describe('the web page over a session', () => {
     const laptop = await web.newPage();
     const phone = await web.newPage();
     const name = uniqueName('all');
-    await laptop.goto(web.server.url);
+    await laptop.goto(web.url);
     await register(laptop, name, PASSWORD);
-    await phone.goto(web.server.url);
+    await phone.goto(web.url);
     await logIn(phone, name, PASSWORD);
 
     await laptop.click('#logout-all');
@@ -129,7 +129,7 @@ describe('the web page over a session', () => {
   it('changes the password and stays logged in with the new session', async () => {
     const page = await web.newPage();
     const name = uniqueName('pw');
-    await page.goto(web.server.url);
+    await page.goto(web.url);
     await register(page, name, PASSWORD);
     await page.click('#password-card summary');
     await page.fill('#current-password', PASSWORD);
@@ -141,17 +141,17 @@ describe('the web page over a session', () => {
   });
 
   it('says plainly when the server cannot be reached, and keeps the session', async () => {
-    const server = await startServer({ AUTH_RATE_LIMIT: '0' });
+    const server = await startServer();
     try {
       const page = await web.newPage();
-      await page.goto(server.url);
+      await page.goto(`http://localhost:${server.port}`);
       await register(page, uniqueName('gone'), PASSWORD);
-      await server.stop();
+      await server.kill();
       await page.click('#reload-profile');
       await waitForText(page, '#status', 'Cannot reach the server. Check your connection and try again.');
       expect(await page.isVisible('#signed-in')).toBe(true);
     } finally {
-      await server.stop();
+      await server.kill();
     }
   });
 });

@@ -1,13 +1,6 @@
-import { Browser, BrowserContext, chromium, Page, Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 
-/** Debian's Chromium, never a downloaded browser (.ci/run installs it when missing). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 15_000,
-  });
-}
+/** Driving the web page at / in Chromium (test/e2e/web-*.test.ts): forms, waits, and what the page saw. */
 
 /** A phone-sized browser profile of its own (its own cookie jar). */
 export function newPhoneContext(browser: Browser): Promise<BrowserContext> {
