@@ -1,5 +1,7 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import dotenv from 'dotenv';
+import type { Logger } from 'pino';
+import type { Sequelize } from 'sequelize';
 import { createApp, createServices } from './app';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
@@ -7,8 +9,10 @@ import { openDatabase } from './models';
 import { migrate } from './models/migrate';
 import { seedDemoUser, DEMO_USER } from './seeders/demo-user';
 
-// How long in-flight requests get to finish after SIGTERM before connections are cut.
+// How long in-flight requests get to finish after SIGTERM before connections are cut,
+// and how long closing the database may take after that before the process exits anyway.
 const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_CLOSE_MS = 3_000;
 
 /** Boot only: config -> database -> migrations -> (dev seed) -> listen; then wait for a signal. */
 async function main(): Promise<void> {
@@ -38,16 +42,20 @@ async function main(): Promise<void> {
     logger.info({ port, env: config.env, database: config.database.dialect }, `listening on http://localhost:${port}`);
   });
 
+  const drain = drainOnShutdown(server);
   let stopping = false;
   async function shutdown(reason: string, exitCode: number): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'shutting down: finishing in-flight requests');
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
-    await closeServer(server);
-    clearTimeout(force);
-    await db.sequelize.close().catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'));
-    logger.info('stopped');
+    // Whatever hangs (a request, the database close), the process is gone by then.
+    setTimeout(() => {
+      logger.error({ reason }, 'shutdown took too long: exiting anyway');
+      process.exit(exitCode === 0 ? 1 : exitCode);
+    }, SHUTDOWN_GRACE_MS + SHUTDOWN_CLOSE_MS + 2_000).unref();
+    await drain(SHUTDOWN_GRACE_MS);
+    await closeDatabase(db.sequelize, logger);
+    logger.info({ reason }, 'stopped');
     logger.flush();
     process.exit(exitCode);
   }
@@ -65,11 +73,58 @@ async function main(): Promise<void> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
+/**
+ * Closes the database, but never waits forever for it: with PostgreSQL gone
+ * silent (a partition), ending a pooled connection waits for a goodbye that never
+ * comes. Everything acknowledged was committed already; only the goodbye is lost.
+ */
+async function closeDatabase(sequelize: Sequelize, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), SHUTDOWN_CLOSE_MS);
   });
+  try {
+    const outcome = await Promise.race([sequelize.close().then(() => 'closed' as const), timeout]);
+    if (outcome === 'timeout') logger.error({ afterMs: SHUTDOWN_CLOSE_MS }, 'closing the database timed out');
+  } catch (error) {
+    logger.error({ err: error }, 'closing the database failed');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Graceful close for an HTTP/1.1 server with keep-alive clients. server.close()
+ * stops accepting at once but then waits for every open connection, and a
+ * keep-alive socket stays open for keepAliveTimeout after its last response. So,
+ * once draining: every response not yet sent carries `Connection: close` (Node
+ * then ends the socket after it, and the client knows not to reuse it), sockets
+ * that go idle are closed as they do, and whatever is still open after the grace
+ * period is cut.
+ */
+function drainOnShutdown(server: Server): (graceMs: number) => Promise<void> {
+  let draining = false;
+  const open = new Set<ServerResponse>();
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('Connection', 'close');
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+
+  return function drain(graceMs) {
+    draining = true;
+    for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
+    return new Promise((resolve) => {
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      server.close(() => {
+        clearInterval(idle);
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+  };
 }
 
 main().catch((error: unknown) => {

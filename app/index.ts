@@ -1,9 +1,11 @@
+import cookieParser from 'cookie-parser';
 import express, { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../models';
 import { requireObjectBody, requireSupportedBody } from '../middleware/body';
 import { corsAllowList } from '../middleware/cors';
+import { requireTrustedOrigin } from '../middleware/csrf';
 import { errorHandler } from '../middleware/error-handler';
 import { noStore } from '../middleware/no-store';
 import { notFound } from '../middleware/not-found';
@@ -17,8 +19,10 @@ import { Clock, systemClock } from './clock';
 import { createAuthController } from './controllers/auth.controller';
 import { createHealthController } from './controllers/health.controller';
 import { createTokenController } from './controllers/token.controller';
+import { createTokenResponder } from './controllers/token-response';
 import { createUserController } from './controllers/user.controller';
 import { createLogger } from './logger';
+import { publicDir } from './public-dir';
 import { createAccessTokenService } from './services/access-token.service';
 import { createPasswordService } from './services/password.service';
 import { createRefreshTokenService } from './services/refresh-token.service';
@@ -50,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const services = createServices(deps);
   const passport = createPassport(services);
+  const responder = createTokenResponder(config);
 
   const app = express();
   app.disable('x-powered-by');
@@ -58,22 +63,28 @@ export function createApp(deps: AppDeps): Express {
   app.use(securityHeaders(config));
   const cors = corsAllowList(config.corsOrigins);
   if (cors) app.use(cors);
+  app.use(express.static(publicDir(), { index: 'index.html' })); // the web page at /
   app.use(docsRoutes());
   app.use(noStore);
   app.use(requireSupportedBody);
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 20 }));
   app.use(requireObjectBody);
+  app.use(cookieParser());
   app.use(passport.initialize());
   app.use(
     apiRoutes({
       controllers: {
-        auth: createAuthController(services.users, services.refreshTokens),
-        token: createTokenController(services.tokens, services.refreshTokens),
-        user: createUserController(services.users, services.tokens),
+        auth: createAuthController(services.users, services.refreshTokens, responder),
+        token: createTokenController(services.tokens, services.refreshTokens, responder),
+        user: createUserController(services.users, services.tokens, responder),
         health: createHealthController(db.sequelize),
       },
-      guards: { accessToken: requireAccessToken(passport), credentials: requireCredentials(passport) },
+      guards: {
+        accessToken: requireAccessToken(passport),
+        credentials: requireCredentials(passport),
+        trustedOrigin: requireTrustedOrigin(config.corsOrigins),
+      },
       limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: loginFailureLimit(config.loginFailureLimit) },
     }),
   );

@@ -7,11 +7,12 @@ import cors from 'cors';
  * origin gets no CORS header at all, not even Access-Control-Allow-Credentials
  * (which the cors package would otherwise add to every response). Responses vary
  * on Origin so a shared cache never hands one origin's answer to another.
+ * Retry-After is exposed so a front end can show how long a 429 lasts.
  */
 export function corsAllowList(origins: readonly string[]): RequestHandler | null {
   if (origins.length === 0) return null;
   const allowed = new Set(origins);
-  const handler = cors({ origin: true, credentials: true, maxAge: 600 });
+  const handler = cors({ origin: true, credentials: true, maxAge: 600, exposedHeaders: ['Retry-After'] });
   return function corsAllowList(req, res, next) {
     res.vary('Origin');
     const origin = req.headers.origin;

@@ -9,8 +9,12 @@ interface HttpError {
   expose?: boolean;
 }
 
-// SQLite reports a locked, missing or broken file through these codes: the client did nothing wrong.
-const UNAVAILABLE_CODES = /SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|CORRUPT|NOTADB)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|connection is closed|Connection terminated|database is closed|SQLITE_MISUSE/;
+// The database is down, unreachable or broken, not the request: SQLite's codes for a locked,
+// missing or broken file; the network's; node-postgres's messages for a connection that
+// dropped ("Connection terminated unexpectedly") or a query that got no answer within
+// query_timeout ("Query read timeout", which Sequelize wraps as a plain DatabaseError).
+const UNAVAILABLE_CODES =
+  /SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|CORRUPT|NOTADB|MISUSE)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connection is closed|Connection terminated|database is closed|Query read timeout|timeout expired|Client has encountered a connection error/;
 
 /** body-parser and friends throw errors carrying a 4xx status; give each its stable code. */
 function fromHttpError(err: HttpError): AppError | null {

@@ -19,9 +19,29 @@ export interface OpenDatabaseOptions {
 }
 
 /**
+ * When PostgreSQL is down or unreachable, a request must fail fast (a 503 the
+ * client can retry) rather than hang: a connection attempt gives up after
+ * `connectMs`, waiting for a pooled connection after `acquireMs`, and a query whose
+ * answer never comes (a network partition: nothing refused, nothing answered)
+ * after `queryMs`; a timed-out connection is thrown away, not reused. The query
+ * limit applies to migrations too: a migration that needs longer must run apart.
+ */
+export const POSTGRES_TIMEOUTS = { connectMs: 2_000, acquireMs: 4_000, queryMs: 5_000 } as const;
+
+/**
  * Opens the database and defines the models on it (each call gets its own model
  * classes, so tests can hold several databases). SQLite files get WAL, a busy
  * timeout and synchronous=FULL: a 2xx is only sent once the write is on disk.
+ *
+ * SQLite: all requests share Sequelize's one default connection, where writes
+ * queue instead of colliding, so SQLITE_BUSY cannot happen inside the process.
+ * Keep it that way and use no transactions on request paths: Sequelize's sqlite
+ * dialect opens a separate connection per transaction, which then competes for
+ * the write lock. Tried under test/security/faults/sqlite.test.ts: a
+ * read-then-write transaction per registration fails with SQLITE_BUSY at once,
+ * and even IMMEDIATE transactions with a busy timeout on every connection stall
+ * the libuv pool until requests time out. (The seeder's findOrCreate runs a
+ * transaction, but only at boot, before the server listens.)
  */
 export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<Database> {
   const logging = options.logging ?? false;
@@ -33,7 +53,12 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
     sequelize = new Sequelize(target.url, {
       dialect: 'postgres',
       logging,
-      pool: { max: 10, min: 0, acquire: 10_000, idle: 10_000 },
+      pool: { max: 10, min: 0, acquire: POSTGRES_TIMEOUTS.acquireMs, idle: 10_000 },
+      dialectOptions: {
+        connectionTimeoutMillis: POSTGRES_TIMEOUTS.connectMs,
+        query_timeout: POSTGRES_TIMEOUTS.queryMs,
+        keepAlive: true,
+      },
     });
   }
 

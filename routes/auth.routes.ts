@@ -3,9 +3,9 @@ import type { Routes } from './types';
 import { validate } from '../middleware/validate';
 import { logoutRules, registerRules } from '../app/validators/auth.validator';
 
-/** Account endpoints: registration is open (and throttled per IP); logout needs an access token. */
+/** Account endpoints: registration is open (and throttled per IP); logout needs an access token (and, with the cookie, a trusted origin). */
 export function authRoutes({ controllers: { auth }, guards, limits }: Routes): Router {
   return Router()
     .post('/auth/register', limits.perIp, validate(registerRules), auth.register)
-    .post('/auth/logout', guards.accessToken, validate(logoutRules), auth.logout);
+    .post('/auth/logout', guards.trustedOrigin, guards.accessToken, validate(logoutRules), auth.logout);
 }

@@ -14,11 +14,12 @@ const forPasswordGrant = (handler: RequestHandler): RequestHandler =>
 /**
  * Token endpoints. A login walks: per-IP limit -> grant check -> validation ->
  * per-username failure limit -> Passport local -> a new access token and refresh
- * chain. A refresh presents its token (header or body) and gets the successor.
+ * chain. A refresh presents its token (cookie, header or body) and gets the successor.
+ * Requests that use the refresh cookie must come from a trusted origin (middleware/csrf.ts).
  */
 export function tokenRoutes({ controllers: { token }, guards, limits }: Routes): Router {
   return Router()
-    .post('/token', limits.perIp, requireSupportedGrantType, validate(tokenRules), limits.loginFailures, forPasswordGrant(guards.credentials), token.grant)
-    .post('/token/refresh', limits.perIp, validate(refreshRules), token.refresh)
-    .post('/token/revoke', limits.perIp, validate(revokeRules), token.revoke);
+    .post('/token', limits.perIp, guards.trustedOrigin, requireSupportedGrantType, validate(tokenRules), limits.loginFailures, forPasswordGrant(guards.credentials), token.grant)
+    .post('/token/refresh', limits.perIp, guards.trustedOrigin, validate(refreshRules), token.refresh)
+    .post('/token/revoke', limits.perIp, guards.trustedOrigin, validate(revokeRules), token.revoke);
 }

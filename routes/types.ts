@@ -12,6 +12,6 @@ export interface Routes {
     user: ReturnType<typeof createUserController>;
     health: ReturnType<typeof createHealthController>;
   };
-  guards: { accessToken: RequestHandler; credentials: RequestHandler };
+  guards: { accessToken: RequestHandler; credentials: RequestHandler; trustedOrigin: RequestHandler };
   limits: { perIp: RequestHandler; loginFailures: RequestHandler };
 }

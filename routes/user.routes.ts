@@ -8,5 +8,5 @@ export function userRoutes({ controllers: { user }, guards }: Routes): Router {
   return Router()
     .get('/protected', guards.accessToken, user.protectedExample)
     .get('/users/me', guards.accessToken, user.me)
-    .put('/users/me/password', guards.accessToken, validate(changePasswordRules), user.changePassword);
+    .put('/users/me/password', guards.trustedOrigin, guards.accessToken, validate(changePasswordRules), user.changePassword);
 }

@@ -27,12 +27,13 @@ function authorizationLines(req: Request): number {
  * copy is used. (The query string is never a valid place, but a copy there still
  * counts: the client is confused and should hear so.)
  */
-export function tokenInSeveralPlaces(req: Request, tokenField: string): boolean {
+export function tokenInSeveralPlaces(req: Request, tokenField: string, alsoElsewhere = false): boolean {
   const lines = authorizationLines(req);
   const places = [
     lines > 0,
     (req.query as Record<string, unknown>)[tokenField] !== undefined,
     (req.body as Record<string, unknown> | undefined)?.[tokenField] !== undefined,
+    alsoElsewhere, // for example the refresh cookie
   ];
   return lines > 1 || places.filter(Boolean).length > 1;
 }

@@ -1,9 +1,11 @@
 import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
+import { bodyOrCookieToken, requestedDelivery } from '../auth/refresh-cookie';
 import type { RefreshTokenService } from '../services/refresh-token.service';
 import { toProfile, UserService } from '../services/user.service';
+import type { TokenResponder } from './token-response';
 
-export function createAuthController(users: UserService, refreshTokens: RefreshTokenService) {
+export function createAuthController(users: UserService, refreshTokens: RefreshTokenService, responder: TokenResponder) {
   return {
     /** POST /auth/register */
     async register(req: Request, res: Response) {
@@ -12,12 +14,17 @@ export function createAuthController(users: UserService, refreshTokens: RefreshT
       res.status(201).location('/users/me').json(toProfile(user));
     },
 
-    /** POST /auth/logout: ends this session (its refresh-token chain) or, with all=true, every session. */
+    /**
+     * POST /auth/logout: ends this session (the chain of the refresh token in the body
+     * or the cookie) or, with all=true, every session. A cookie client's cookie is cleared.
+     */
     async logout(req: Request, res: Response) {
-      const { refresh_token: refreshToken, all } = matchedData(req) as { refresh_token?: string; all?: boolean };
+      const { refresh_token: fromBody, all } = matchedData(req) as { refresh_token?: string; all?: boolean };
+      const { token: refreshToken, fromCookie } = bodyOrCookieToken(req, fromBody);
       const userId = req.user!.id;
       if (all === true) await users.endAllSessions(userId);
       else if (refreshToken) await refreshTokens.revokeChainOf(refreshToken, userId);
+      if (fromCookie || requestedDelivery(req) === 'cookie') responder.clear(req, res);
       res.status(204).end();
     },
   };

@@ -3,8 +3,9 @@ import { matchedData } from 'express-validator';
 import { invalidAccessToken } from '../errors';
 import type { TokenService } from '../services/token.service';
 import { toProfile, UserService } from '../services/user.service';
+import type { TokenResponder } from './token-response';
 
-export function createUserController(users: UserService, tokens: TokenService) {
+export function createUserController(users: UserService, tokens: TokenService, responder: TokenResponder) {
   return {
     /** GET /protected: the example guarded route. */
     protectedExample(req: Request, res: Response) {
@@ -20,12 +21,13 @@ export function createUserController(users: UserService, tokens: TokenService) {
 
     /**
      * PUT /users/me/password: every earlier session ends (refresh tokens revoked,
-     * older access tokens refused); the caller gets a fresh token pair so this tab stays logged in.
+     * older access tokens refused); the caller gets a fresh token pair so this tab stays
+     * logged in (the refresh token in the cookie when it asks for cookie delivery).
      */
     async changePassword(req: Request, res: Response) {
       const { current_password: current, new_password: next } = matchedData(req) as { current_password: string; new_password: string };
       const user = await users.changePassword(req.user!.id, current, next);
-      res.json(await tokens.issueFor(user));
+      responder.send(req, res, await tokens.issueFor(user));
     },
   };
 }

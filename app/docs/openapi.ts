@@ -10,6 +10,20 @@ const formOrJson = (name: keyof typeof schemas) => ({
 const guarded = [{ bearerAuth: [] }, { passwordLogin: [] }];
 const unauthorized = error('Missing, invalid, expired or revoked access token (WWW-Authenticate: Bearer …)');
 const throttled = error('Too many requests (Retry-After and RateLimit-* headers)');
+const csrfRejected = error(
+  'csrf_rejected: the request uses the refresh cookie (sends it, or asks for cookie delivery) but its Origin (or Referer) is neither this server nor listed in CORS_ORIGINS, or it has neither header',
+);
+const delivery = { $ref: '#/components/parameters/RefreshTokenDelivery' };
+const setsCookie = {
+  'Set-Cookie': {
+    description:
+      'With Refresh-Token-Delivery: cookie (or when the refresh token came in the cookie): refresh_token=<token>; Max-Age=<refresh_token_expires_in>; Path=/token, and the same on Path=/auth/logout; HttpOnly; SameSite=Strict; Secure (omitted only on plain-http localhost outside production)',
+    schema: { type: 'string' },
+  },
+};
+const clearsCookie = {
+  'Set-Cookie': { description: 'When the refresh cookie was used: refresh_token=; Expires=Thu, 01 Jan 1970 … on both paths', schema: { type: 'string' } },
+};
 
 /** The OpenAPI 3 document served at /openapi.json and rendered by Swagger UI at /docs. */
 export function buildOpenApiDocument() {
@@ -20,12 +34,33 @@ export function buildOpenApiDocument() {
       version: '0.1.0',
       description:
         'Log in at POST /token (form or JSON) to get a short-lived access token and a rotating refresh token. ' +
-        'In this page, use Authorize → passwordLogin with johndoe / secret (development seed), then call the guarded routes.',
+        'In this page, use Authorize → passwordLogin with johndoe / secret (development seed), then call the guarded routes. ' +
+        'Browser front ends send Refresh-Token-Delivery: cookie: the refresh token then travels only in an HttpOnly cookie ' +
+        '(never in a body, where scripts could read it), and every request using that cookie must come from this origin or one in CORS_ORIGINS.',
     },
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         passwordLogin: { type: 'oauth2', flows: { password: { tokenUrl: '/token', refreshUrl: '/token/refresh', scopes: {} } } },
+        refreshCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'refresh_token',
+          description:
+            'The refresh token as an HttpOnly, SameSite=Strict cookie on Path=/token and Path=/auth/logout, set when a client asks for Refresh-Token-Delivery: cookie. ' +
+            'Sending it together with a refresh token in the header or body is 400 token_in_several_places.',
+        },
+      },
+      parameters: {
+        RefreshTokenDelivery: {
+          name: 'Refresh-Token-Delivery',
+          in: 'header',
+          required: false,
+          schema: { type: 'string', enum: ['cookie', 'body'] },
+          description:
+            'cookie: put the refresh token in the refresh_token cookie and leave it out of the response body (browser clients). ' +
+            'body or absent: the refresh token is in the body (API clients). A refresh token that arrived in the cookie is always answered with a cookie. Any other value is 400.',
+        },
       },
       schemas,
     },
@@ -34,11 +69,13 @@ export function buildOpenApiDocument() {
         post: {
           tags: ['tokens'],
           summary: 'Log in (password grant) or refresh (refresh_token grant)',
+          parameters: [delivery],
           requestBody: { required: true, content: formOrJson('PasswordGrant') },
           responses: {
-            200: { description: 'Tokens issued (Cache-Control: no-store)', content: json('TokenResponse') },
+            200: { description: 'Tokens issued (Cache-Control: no-store)', headers: setsCookie, content: json('TokenResponse') },
             400: error('invalid_request or unsupported_grant_type'),
             401: error('invalid_grant: wrong username or password, or an unusable refresh token'),
+            403: csrfRejected,
             429: throttled,
           },
         },
@@ -47,13 +84,17 @@ export function buildOpenApiDocument() {
         post: {
           tags: ['tokens'],
           summary: 'Rotate a refresh token: a new access token and a new refresh token',
-          description: 'Send the refresh token as Authorization: Bearer <refresh_token> or as body field refresh_token, not both. Replaying a rotated token outside the grace interval revokes its whole session.',
-          security: [{}, { bearerAuth: [] }],
+          description:
+            'Send the refresh token in exactly one place: the refresh_token cookie, Authorization: Bearer <refresh_token>, or body field refresh_token. ' +
+            'A token from the cookie gets its successor in the cookie. Replaying a rotated token outside the grace interval revokes its whole session.',
+          security: [{}, { bearerAuth: [] }, { refreshCookie: [] }],
+          parameters: [delivery],
           requestBody: { required: false, content: formOrJson('RefreshRequest') },
           responses: {
-            200: { description: 'Rotated', content: json('TokenResponse') },
-            400: error('No refresh token, or one in two places'),
+            200: { description: 'Rotated', headers: setsCookie, content: json('TokenResponse') },
+            400: error('No refresh token, or one in two places (token_in_several_places)'),
             401: error('invalid_grant: token_invalid, token_expired, token_revoked or refresh_reused'),
+            403: csrfRejected,
             429: throttled,
           },
         },
@@ -62,8 +103,14 @@ export function buildOpenApiDocument() {
         post: {
           tags: ['tokens'],
           summary: 'Revoke a refresh token and its session (RFC 7009)',
-          requestBody: { required: true, content: formOrJson('RevokeRequest') },
-          responses: { 200: { description: 'Revoked, or the token was not valid anyway' }, 400: error('token missing') },
+          description: 'The token is body field token or the refresh_token cookie (not both); a cookie is cleared.',
+          security: [{}, { refreshCookie: [] }],
+          requestBody: { required: false, content: formOrJson('RevokeRequest') },
+          responses: {
+            200: { description: 'Revoked, or the token was not valid anyway', headers: clearsCookie },
+            400: error('token missing, or sent both in the body and the cookie'),
+            403: csrfRejected,
+          },
         },
       },
       '/auth/register': {
@@ -83,9 +130,18 @@ export function buildOpenApiDocument() {
         post: {
           tags: ['account'],
           summary: 'End this session (by its refresh token) or every session ({"all": true})',
+          description:
+            'This session is named by body field refresh_token or by the refresh_token cookie (not both). ' +
+            'With the cookie, or with Refresh-Token-Delivery: cookie, the response clears the cookie.',
           security: guarded,
+          parameters: [delivery],
           requestBody: { required: false, content: json('LogoutRequest') },
-          responses: { 204: { description: 'Logged out' }, 400: error('Invalid input'), 401: unauthorized },
+          responses: {
+            204: { description: 'Logged out', headers: clearsCookie },
+            400: error('Invalid input, or a refresh token both in the body and the cookie'),
+            401: unauthorized,
+            403: csrfRejected,
+          },
         },
       },
       '/protected': {
@@ -109,12 +165,13 @@ export function buildOpenApiDocument() {
           tags: ['account'],
           summary: 'Change password; ends every other session and returns a fresh token pair',
           security: guarded,
+          parameters: [delivery],
           requestBody: { required: true, content: json('ChangePasswordRequest') },
           responses: {
-            200: { description: 'Changed; new tokens for this client', content: json('TokenResponse') },
+            200: { description: 'Changed; new tokens for this client', headers: setsCookie, content: json('TokenResponse') },
             400: error('Invalid new password'),
             401: unauthorized,
-            403: error('password_incorrect: the current password is wrong'),
+            403: error('password_incorrect: the current password is wrong; csrf_rejected: cookie delivery asked from a foreign origin'),
           },
         },
       },

@@ -8,7 +8,9 @@ export const schemas = {
       error_description: { type: 'string', example: 'The username or password is incorrect.' },
       code: {
         type: 'string',
-        description: 'Stable machine-readable reason. On 401: token_missing, token_invalid, token_expired (refresh and retry), token_revoked or refresh_reused (log in again), invalid_credentials.',
+        description:
+          'Stable machine-readable reason. On 401: token_missing, token_invalid, token_expired (refresh and retry), token_revoked or refresh_reused (log in again), invalid_credentials. ' +
+          'On 403: password_incorrect, csrf_rejected.',
         example: 'invalid_credentials',
       },
       errors: {
@@ -20,13 +22,16 @@ export const schemas = {
   },
   TokenResponse: {
     type: 'object',
-    required: ['access_token', 'token_type', 'expires_in', 'refresh_token'],
+    required: ['access_token', 'token_type', 'expires_in', 'refresh_token_expires_in'],
     properties: {
       access_token: { type: 'string', description: 'HS256 JWT (typ at+jwt) with sub, iat, exp, jti, iss, aud' },
       token_type: { type: 'string', enum: ['Bearer'] },
       expires_in: { type: 'integer', description: 'Access token lifetime in seconds', example: 900 },
-      refresh_token: { type: 'string', description: 'Opaque; single use: each refresh returns a new one' },
-      refresh_token_expires_in: { type: 'integer', example: 2592000 },
+      refresh_token: {
+        type: 'string',
+        description: 'Opaque; single use: each refresh returns a new one. Absent with cookie delivery: it is then only in the HttpOnly refresh_token cookie.',
+      },
+      refresh_token_expires_in: { type: 'integer', description: 'Remaining lifetime of the refresh token in seconds (the cookie’s Max-Age)', example: 2592000 },
     },
   },
   PasswordGrant: {
@@ -41,13 +46,12 @@ export const schemas = {
   },
   RefreshRequest: {
     type: 'object',
-    properties: { refresh_token: { type: 'string', description: 'Or send it as Authorization: Bearer <refresh_token>' } },
+    properties: { refresh_token: { type: 'string', description: 'Or send it as Authorization: Bearer <refresh_token>, or let the browser send the refresh_token cookie' } },
   },
   RevokeRequest: {
     type: 'object',
-    required: ['token'],
     properties: {
-      token: { type: 'string', description: 'A refresh token' },
+      token: { type: 'string', description: 'A refresh token; required unless the refresh_token cookie is sent instead' },
       token_type_hint: { type: 'string', enum: ['refresh_token', 'access_token'] },
     },
   },
@@ -69,7 +73,7 @@ export const schemas = {
   LogoutRequest: {
     type: 'object',
     properties: {
-      refresh_token: { type: 'string', description: 'Ends the session this refresh token belongs to' },
+      refresh_token: { type: 'string', description: 'Ends the session this refresh token belongs to (cookie clients send the cookie instead)' },
       all: { type: 'boolean', description: 'Ends every session of the user and refuses all earlier access tokens' },
     },
   },

@@ -31,7 +31,7 @@ export function createTokenService(
       token_type: 'Bearer',
       expires_in: access.expiresIn,
       refresh_token: refresh.token,
-      refresh_token_expires_in: Math.max(0, Math.floor((refresh.expiresAt.getTime() - now().getTime()) / 1000)),
+      refresh_token_expires_in: Math.max(0, Math.ceil((refresh.expiresAt.getTime() - now().getTime()) / 1000)),
     };
   }
 

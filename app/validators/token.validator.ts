@@ -22,9 +22,9 @@ export const tokenRules = [
 /** POST /token/refresh: the token may instead come as a bearer header, which the controller reads. */
 export const refreshRules = [stringField('refresh_token', { min: 1, max: TOKEN_MAX, optional: true })];
 
-/** POST /token/revoke (RFC 7009 section 2.1). */
+/** POST /token/revoke (RFC 7009 section 2.1). `token` may instead be the refresh cookie, which the controller reads. */
 export const revokeRules = [
-  stringField('token', { min: 1, max: TOKEN_MAX }),
+  stringField('token', { min: 1, max: TOKEN_MAX, optional: true }),
   body('token_type_hint')
     .optional()
     .custom((value) => value === 'refresh_token' || value === 'access_token')

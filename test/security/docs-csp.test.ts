@@ -65,7 +65,7 @@ describeWithChromium('GET /docs under the CSP, in Chromium', () => {
     await dialog.locator('button.btn-done, button.close-modal').first().click();
 
     // GET /protected → Try it out → Execute: a 200 with the user's name.
-    const operation = page.locator('#operations-default-get_protected, .opblock-get:has(.opblock-summary-path[data-path="/protected"])').first();
+    const operation = page.locator('.opblock-get:has(.opblock-summary-path[data-path="/protected"])').first();
     await operation.locator('.opblock-summary').first().click();
     await operation.locator('button.try-out__btn').click();
     await operation.locator('button.execute').click();

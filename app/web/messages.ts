@@ -1,0 +1,36 @@
+import { ApiError, FieldMessage, Unreachable } from './api.js';
+
+export interface Problem {
+  message: string;
+  fields: FieldMessage[];
+}
+
+/** Plain words for every failure the page can meet; the server's own field messages are kept as they are. */
+export function describe(error: unknown): Problem {
+  if (error instanceof Unreachable) {
+    return { message: 'Cannot reach the server. Check your connection and try again.', fields: [] };
+  }
+  if (!(error instanceof ApiError)) return { message: 'Something went wrong. Please try again.', fields: [] };
+  switch (error.status) {
+    case 400:
+      return { message: 'Please correct the highlighted fields.', fields: error.fields };
+    case 401:
+      if (error.code === 'invalid_credentials') return { message: 'Wrong username or password.', fields: [] };
+      return { message: 'Your session has ended. Please log in again.', fields: [] };
+    case 403:
+      if (error.code === 'password_incorrect') {
+        return { message: 'The current password is incorrect.', fields: [{ field: 'current_password', message: 'Incorrect password' }] };
+      }
+      return { message: error.description, fields: [] };
+    case 409:
+      return { message: error.description, fields: [{ field: 'username', message: error.description }] };
+    case 429: {
+      const wait = error.retryAfter ?? 60;
+      return { message: `Too many attempts. Try again in ${wait} second${wait === 1 ? '' : 's'}.`, fields: [] };
+    }
+    case 503:
+      return { message: 'The service is temporarily unavailable. Try again in a few seconds.', fields: [] };
+    default:
+      return { message: error.status >= 500 ? 'The server had a problem. Please try again.' : error.description, fields: [] };
+  }
+}

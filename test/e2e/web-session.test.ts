@@ -1,0 +1,157 @@
+import { logIn, recordApiCalls, register, reloadProfile, uniqueName, waitForMatch, waitForScreen, waitForText } from '../helpers/web-page';
+import { useWebHarness } from './harness';
+import { startServer } from '../helpers/server-process';
+
+/**
+ * The page's session over time, in Debian's Chromium against a real server
+ * process. Access tokens live 3 s here, so the silent refresh (every ~2.4 s) runs
+ * through every test, as it would over a long session; several tabs share one
+ * cookie; logouts reach other tabs and other browsers.
+ */
+jest.setTimeout(30_000);
+
+const TTL_S = 3;
+const PASSWORD = 'correct-horse-battery';
+
+describe('the web page over a session', () => {
+  const web = useWebHarness(() => ({ ACCESS_TOKEN_TTL: `${TTL_S}s`, AUTH_RATE_LIMIT: '0' }));
+
+  it('keeps the session over a reload by refreshing from the cookie', async () => {
+    const page = await web.newPage();
+    const name = uniqueName('reload');
+    await page.goto(web.url);
+    await register(page, name, PASSWORD);
+    const calls = recordApiCalls(page);
+    await page.reload();
+    await waitForScreen(page, 'signed-in');
+    await waitForText(page, '#profile-username', name);
+    expect(calls.slice(0, 1)).toEqual(['POST /token/refresh 200']);
+  });
+
+  it('refreshes the access token silently before it expires', async () => {
+    const page = await web.newPage();
+    const name = uniqueName('silent');
+    await page.goto(web.url);
+    await register(page, name, PASSWORD);
+    const loggedInAt = Date.now();
+    const calls = recordApiCalls(page);
+    // No user action: the page refreshes on its own before the first access token expires…
+    await page.waitForResponse((r) => r.url().endsWith('/token/refresh'), { timeout: TTL_S * 1000 + 2000 });
+    // …and once that token is past its expiry, the page still works.
+    await page.waitForTimeout(Math.max(0, loggedInAt + TTL_S * 1000 + 300 - Date.now()));
+    await reloadProfile(page);
+    await waitForText(page, '#profile-username', name);
+    expect(calls).toContain('POST /token/refresh 200');
+    expect(calls.filter((c) => / 4\d\d$/.test(c))).toEqual([]);
+    expect(await page.isVisible('#signed-in')).toBe(true);
+  });
+
+  it('refreshes once and retries when a call meets 401 token_expired', async () => {
+    const page = await web.newPage();
+    const name = uniqueName('expired');
+    await page.clock.install();
+    await page.goto(web.url);
+    await register(page, name, PASSWORD);
+    const loggedInAt = Date.now();
+    // Freeze the page's timers (the scheduled refresh never fires) while the server's clock runs on.
+    await page.clock.pauseAt(Date.now() + 100);
+    await page.waitForTimeout(Math.max(0, loggedInAt + TTL_S * 1000 + 300 - Date.now()));
+    const calls = recordApiCalls(page);
+    await reloadProfile(page);
+    await waitForMatch(page, '#protected-payload', new RegExp(name));
+    const meCalls = calls.filter((c) => c.includes('/users/me') || c.includes('/token/refresh'));
+    expect(meCalls[0]).toBe('GET /users/me 401');
+    expect(meCalls).toContain('POST /token/refresh 200');
+    expect(meCalls.at(-1)).toBe('GET /users/me 200');
+    expect(calls.filter((c) => c === 'POST /token/refresh 200')).toHaveLength(1);
+    expect(await page.isVisible('#signed-in')).toBe(true);
+  });
+
+  it('keeps two tabs logged in when they refresh at the same moment', async () => {
+    const first = await web.newPage();
+    const name = uniqueName('tabs');
+    await first.goto(web.url);
+    await register(first, name, PASSWORD);
+    const second = await web.newPage(first);
+    await second.goto(web.url);
+    await waitForText(second, '#profile-username', name);
+
+    const calls = [recordApiCalls(first), recordApiCalls(second)];
+    await Promise.all([first.reload(), second.reload()]);
+    await Promise.all([waitForText(first, '#profile-username', name), waitForText(second, '#profile-username', name)]);
+    // Through another refresh cycle or two, both tabs keep working.
+    await first.waitForTimeout(TTL_S * 1000 + 500);
+    await Promise.all([reloadProfile(first), reloadProfile(second)]);
+    expect(await first.isVisible('#signed-in')).toBe(true);
+    expect(await second.isVisible('#signed-in')).toBe(true);
+    const all = calls.flat();
+    expect(all.filter((c) => c.startsWith('POST /token/refresh')).length).toBeGreaterThanOrEqual(1);
+    expect(all.filter((c) => / [45]\d\d$/.test(c))).toEqual([]);
+  });
+
+  it('logging out in one tab logs the other tab out too', async () => {
+    const first = await web.newPage();
+    const name = uniqueName('out');
+    await first.goto(web.url);
+    await register(first, name, PASSWORD);
+    const second = await web.newPage(first);
+    await second.goto(web.url);
+    await waitForText(second, '#profile-username', name);
+
+    await first.click('#logout');
+    await waitForScreen(first, 'signed-out');
+    await waitForText(first, '#status', 'You have been logged out.');
+    await waitForScreen(second, 'signed-out');
+    expect(await first.context().cookies()).toEqual([]);
+    // The session is over on the server too: a reload finds no session.
+    await second.reload();
+    await waitForScreen(second, 'signed-out');
+  });
+
+  it('"log out everywhere" ends the session in another browser', async () => {
+    const laptop = await web.newPage();
+    const phone = await web.newPage();
+    const name = uniqueName('all');
+    await laptop.goto(web.url);
+    await register(laptop, name, PASSWORD);
+    await phone.goto(web.url);
+    await logIn(phone, name, PASSWORD);
+
+    await laptop.click('#logout-all');
+    await waitForText(laptop, '#status', 'You have been logged out everywhere.');
+    const calls = recordApiCalls(phone);
+    await phone.click('#reload-profile');
+    await waitForScreen(phone, 'signed-out');
+    await waitForText(phone, '#status', 'Your session has ended. Please log in again.');
+    expect(calls).toContain('POST /token/refresh 401');
+  });
+
+  it('changes the password and stays logged in with the new session', async () => {
+    const page = await web.newPage();
+    const name = uniqueName('pw');
+    await page.goto(web.url);
+    await register(page, name, PASSWORD);
+    await page.click('#password-card summary');
+    await page.fill('#current-password', PASSWORD);
+    await page.fill('#new-password', 'a-completely-new-passphrase');
+    await page.click('#password-submit');
+    await waitForText(page, '#status', 'Password changed. Your other sessions have been logged out.');
+    await page.reload();
+    await waitForText(page, '#profile-username', name);
+  });
+
+  it('says plainly when the server cannot be reached, and keeps the session', async () => {
+    const server = await startServer();
+    try {
+      const page = await web.newPage();
+      await page.goto(`http://localhost:${server.port}`);
+      await register(page, uniqueName('gone'), PASSWORD);
+      await server.kill();
+      await page.click('#reload-profile');
+      await waitForText(page, '#status', 'Cannot reach the server. Check your connection and try again.');
+      expect(await page.isVisible('#signed-in')).toBe(true);
+    } finally {
+      await server.kill();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { killAllServers, ROOT, SERVER_JS, startServer } from '../helpers/server-process';
+
+const SERVER = SERVER_JS;
+// The real defaults (development, info logs), not the fault tests' cheap test settings.
+const DEVELOPMENT = { NODE_ENV: 'development', JWT_SECRET: '', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' };
+const messages = (logs: { msg: string }[]) => logs.map((l) => l.msg).join('\n');
+
+describe('server boot (node dist/server.js)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'auth-boot-'));
+  });
+  afterEach(async () => {
+    await killAllServers();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('in development, migrates an empty SQLite file, seeds johndoe/secret, says so, and logs him in', async () => {
+    const server = await startServer({ env: DEVELOPMENT, dir });
+    const url = `http://127.0.0.1:${server.port}`;
+    {
+      expect(messages(server.logs)).toContain('seeded demo user johndoe / secret');
+      const login = await request(url).post('/token').type('form').send({ username: 'johndoe', password: 'secret' });
+      expect(login.status).toBe(200);
+      const guarded = await request(url).get('/protected').set('Authorization', `Bearer ${login.body.access_token}`);
+      expect(guarded.body.username).toBe('johndoe');
+    }
+  });
+
+  it('refuses to start on invalid configuration with one line naming the variable', () => {
+    const result = spawnSync(process.execPath, [SERVER], { cwd: dir, env: { PATH: process.env.PATH ?? '', ACCESS_TOKEN_TTL: 'soon' }, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^config: ACCESS_TOKEN_TTL /)]);
+  });
+
+  it('refuses to start in production without a JWT_SECRET of 32 bytes', () => {
+    const result = spawnSync(process.execPath, [SERVER], { cwd: dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', JWT_SECRET: 'short' }, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^config: JWT_SECRET must be set to at least 32 bytes in production/);
+  });
+
+  it('does not seed in production', async () => {
+    const server = await startServer({ env: { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' }, dir });
+    const url = `http://127.0.0.1:${server.port}`;
+    {
+      expect(messages(server.logs)).not.toContain('seeded');
+      expect((await request(url).post('/token').send({ username: 'johndoe', password: 'secret' })).status).toBe(401);
+    }
+  });
+});
+
+describe('npm run seed (dist/seeders/cli.js)', () => {
+  it('creates the demo user once and is idempotent', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'auth-seed-'));
+    try {
+      const env = { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${path.join(dir, 'seed.sqlite')}` };
+      const cli = path.join(ROOT, 'dist/seeders/cli.js');
+      const first = spawnSync(process.execPath, [cli], { cwd: dir, env, encoding: 'utf8' });
+      const second = spawnSync(process.execPath, [cli], { cwd: dir, env, encoding: 'utf8' });
+      expect(first.status).toBe(0);
+      expect(first.stdout).toContain('seeded demo user johndoe');
+      expect(second.status).toBe(0);
+      expect(second.stdout).toContain('already exists');
+      const production = spawnSync(process.execPath, [cli], { cwd: dir, env: { ...env, NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) }, encoding: 'utf8' });
+      expect(production.status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { ConfigError, loadConfig } from '../../config';
+import { parseDurationSeconds } from '../../config/duration';
+
+const SECRET = 'x'.repeat(32);
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      database: { dialect: 'sqlite', storage: 'data/auth.sqlite' },
+      accessTokenTtl: 900,
+      refreshTokenTtl: 30 * 86400,
+      refreshReuseInterval: 10,
+      argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+      authRateLimit: 30,
+      loginFailureLimit: 10,
+      trustProxy: false,
+      corsOrigins: [],
+      seedDemoUser: true,
+      logLevel: 'info',
+    });
+    expect(config.jwt.secretGenerated).toBe(true);
+    expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
+  });
+
+  it('is frozen all the way down', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.jwt)).toBe(true);
+    expect(Object.isFrozen(config.argon2)).toBe(true);
+  });
+
+  it.each([
+    ['15m', 900],
+    ['30d', 2592000],
+    ['2h', 7200],
+    ['45s', 45],
+    ['120', 120],
+  ])('reads ACCESS_TOKEN_TTL=%s as %i seconds', (value, seconds) => {
+    expect(loadConfig({ ACCESS_TOKEN_TTL: value }).accessTokenTtl).toBe(seconds);
+  });
+
+  it.each([
+    ['sqlite::memory:', { dialect: 'sqlite', storage: ':memory:' }],
+    ['sqlite:/tmp/x.sqlite', { dialect: 'sqlite', storage: '/tmp/x.sqlite' }],
+    ['sqlite://data/y.sqlite', { dialect: 'sqlite', storage: 'data/y.sqlite' }],
+    ['postgres://root@127.0.0.1:5432/test', { dialect: 'postgres', url: 'postgres://root@127.0.0.1:5432/test' }],
+  ])('reads DATABASE_URL=%s', (url, database) => {
+    expect(loadConfig({ DATABASE_URL: url }).database).toEqual(database);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ACCESS_TOKEN_TTL: '15 minutes' }, 'ACCESS_TOKEN_TTL'],
+    [{ REFRESH_TOKEN_TTL: '0' }, 'REFRESH_TOKEN_TTL'],
+    [{ REFRESH_REUSE_INTERVAL: '-1' }, 'REFRESH_REUSE_INTERVAL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'too-short-for-production' }, 'JWT_SECRET'],
+    [{ ARGON2_MEMORY_KIB: '1024' }, 'ARGON2_MEMORY_KIB'],
+    [{ CORS_ORIGINS: 'not an origin' }, 'CORS_ORIGINS'],
+    [{ AUTH_RATE_LIMIT: 'lots' }, 'AUTH_RATE_LIMIT'],
+    [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY'],
+    [{ SEED_DEMO_USER: 'maybe' }, 'SEED_DEMO_USER'],
+    [{ NODE_ENV: 'production', JWT_SECRET: SECRET, SEED_DEMO_USER: 'true' }, 'SEED_DEMO_USER'],
+  ])('refuses %j naming %s', (env, key) => {
+    let caught: unknown;
+    try {
+      loadConfig(env);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toEqual([expect.stringContaining(key)]);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(expect.objectContaining({
+      problems: expect.arrayContaining([expect.stringContaining('PORT'), expect.stringContaining('LOG_LEVEL')]),
+    }));
+  });
+
+  it('accepts a production configuration and never seeds there', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'sqlite::memory:' });
+    expect(config.seedDemoUser).toBe(false);
+    expect(config.jwt.secretGenerated).toBe(false);
+  });
+
+  it('allows cheap argon2 only under NODE_ENV=test', () => {
+    expect(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }).argon2.memoryCost).toBe(1024);
+  });
+
+  it('reads TRUST_PROXY and CORS_ORIGINS', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+  });
+});
+
+describe('parseDurationSeconds', () => {
+  it('returns null for anything but a duration', () => {
+    expect(parseDurationSeconds('1w')).toBeNull();
+    expect(parseDurationSeconds('')).toBeNull();
+    expect(parseDurationSeconds('1.5h')).toBeNull();
+  });
+});
