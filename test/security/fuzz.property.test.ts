@@ -199,7 +199,8 @@ describe('fuzzing every route', () => {
         anyMethod,
         path,
         fc.dictionary(headerName, headerValue, { maxKeys: 5 }),
-        fc.record({ authorization, 'x-request-id': fc.option(headerValue, { nil: undefined }), 'x-forwarded-for': fc.option(headerValue, { nil: undefined }), cookie: fc.option(headerValue, { nil: undefined }), origin: fc.option(headerValue, { nil: undefined }), 'content-encoding': fc.option(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-nope'), { nil: undefined }) }),
+        fc.record({ authorization, 'x-request-id': fc.option(headerValue, { nil: undefined }), 'x-forwarded-for': fc.option(headerValue, { nil: undefined }), cookie: fc.option(fc.oneof(headerValue, headerValue.map((v) => `refresh_token=${v}`), fc.constant('refresh_token=j:{"__proto__":{"polluted":1}}'), fc.constant(`refresh_token=${attacker.tokens.refresh_token}`)), { nil: undefined }),
+          'refresh-token-delivery': fc.option(fc.oneof(fc.constantFrom('cookie', 'body'), headerValue), { nil: undefined }), origin: fc.option(headerValue, { nil: undefined }), 'content-encoding': fc.option(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-nope'), { nil: undefined }) }),
         body,
         async (method, target, extra, known, sent) => {
           const { headers, body: payload } = withBody({ ...extra, ...known }, sent);

@@ -75,6 +75,19 @@ describe('log redaction', () => {
         .set('Proxy-Authorization', `Basic ${proxy}`),
     );
 
+    // The refresh token as an HttpOnly cookie (Set-Cookie out, Cookie back in) for a listed origin.
+    const browser = ctx.appWith({ env: { CORS_ORIGINS: 'https://app.example.com' }, logger: createLogger('trace', log.stream) });
+    const cookieLogin = keep(
+      await request(browser).post('/token').set('Origin', 'https://app.example.com').set('Refresh-Token-Delivery', 'cookie').send({ username: 'logged', password }),
+    );
+    expect(cookieLogin.status).toBe(200);
+    const setCookie = ([] as string[]).concat(cookieLogin.headers['set-cookie'] ?? []);
+    const cookieToken = /refresh_token=([^;]+)/.exec(setCookie[0] ?? '')![1];
+    secrets.push(cookieToken, cookieLogin.body.access_token);
+    const cookieRefresh = keep(await request(browser).post('/token/refresh').set('Origin', 'https://app.example.com').set('Cookie', `refresh_token=${cookieToken}`));
+    expect(cookieRefresh.status).toBe(200);
+    secrets.push(/refresh_token=([^;]+)/.exec(([] as string[]).concat(cookieRefresh.headers['set-cookie'])[0])![1], cookieRefresh.body.access_token);
+
     const changed = keep(
       await request(app).put('/users/me/password').set('Authorization', `Bearer ${access}`).send({ current_password: password, new_password: newPassword }),
     );
