@@ -3,6 +3,9 @@ import { body, ContextRunner, ValidationChain } from 'express-validator';
 /** Length in Unicode code points, as NIST SP 800-63B counts passwords (never UTF-16 units). */
 export const codePoints = (text: string): number => [...text].length;
 
+// In a /u regex a proper surrogate pair is one code point, so only a lone half matches.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 interface StringRule {
   min: number;
   max: number;
@@ -16,7 +19,7 @@ interface StringRule {
 /**
  * A body field that must be a string (not an array, object or number: the
  * standard validators check arrays element by element, which is not what we want)
- * with its length counted in code points. Values are never trimmed: a password's
+ * with its length counted in code points, and well-formed Unicode. Values are never trimmed: a password's
  * spaces are part of it.
  */
 export function stringField(name: string, rule: StringRule): ValidationChain {
@@ -25,6 +28,11 @@ export function stringField(name: string, rule: StringRule): ValidationChain {
   return head
     .custom((value) => typeof value === 'string')
     .withMessage(`${name} must be a string`)
+    .bail()
+    // A lone UTF-16 surrogate is not text: argon2 would hash it as U+FFFD, and some
+    // validators (isEmail) throw on it. Refuse it here, once, for every field.
+    .custom((value: string) => !LONE_SURROGATE.test(value))
+    .withMessage(`${name} must be valid Unicode text`)
     .bail()
     .custom((value: string) => codePoints(value) >= rule.min && codePoints(value) <= rule.max)
     .withMessage(`${name} must be ${rule.min} to ${rule.max} characters long`)
