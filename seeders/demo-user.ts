@@ -8,7 +8,7 @@ export const DEMO_USER = { username: 'johndoe', password: 'secret', email: 'john
 /**
  * Creates johndoe/secret unless a user of that name exists. Idempotent. It writes
  * through the model, not the registration service, because "secret" would fail the
- * password policy that real sign-ups must pass.
+ * password policy (app/validators) that real sign-ups must pass.
  */
 export async function seedDemoUser(db: Database, passwords: PasswordService): Promise<boolean> {
   const key = usernameKey(DEMO_USER.username);

@@ -12,8 +12,9 @@ import { snapshotUser } from './support/db';
  * thrown at every route. Whatever arrives, the server answers below 500, every
  * error is JSON with an `error` and a `code`, every 401 carries a challenge, and
  * a bystander's rows (users and refresh_tokens) end exactly as they began.
- * Runs are bounded (430 requests in all) to keep the suite fast.
+ * Runs are bounded (430 requests in all) to keep the suite fast; FUZZ_SCALE=20 explores deeper by hand.
  */
+const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE) || 1);
 describe('fuzzing every route', () => {
   let ctx: TestContext;
   let server: Listening;
@@ -178,7 +179,7 @@ describe('fuzzing every route', () => {
         const { headers, body: payload } = withBody({ authorization: auth }, sent, type);
         await exchange({ method, path: route, headers, body: payload });
       }),
-      { numRuns: 100 },
+      { numRuns: 100 * SCALE },
     );
   });
 
@@ -188,7 +189,7 @@ describe('fuzzing every route', () => {
       fc.asyncProperty(credentials, async (sent) => {
         await exchange({ method: 'POST', path: sent.route, headers: { 'content-type': sent.type }, body: sent.text });
       }),
-      { numRuns: 150 },
+      { numRuns: 150 * SCALE },
     );
   });
 
@@ -207,7 +208,7 @@ describe('fuzzing every route', () => {
           await exchange({ method, path: target, headers, body: payload });
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 100 * SCALE },
     );
   });
 
@@ -233,7 +234,7 @@ describe('fuzzing every route', () => {
           expect(res.json).not.toHaveProperty('access_token');
         },
       ),
-      { numRuns: 80 },
+      { numRuns: 80 * SCALE },
     );
   });
 
