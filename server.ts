@@ -3,6 +3,7 @@ import dotenv from 'dotenv';
 import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import { createApp, createServices } from './app';
+import { answerClientError } from './app/client-error';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './models';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     logger.info({ port, env: config.env, database: config.database.dialect }, `listening on http://localhost:${port}`);
   });
 
+  server.on('clientError', answerClientError);
   const drain = drainOnShutdown(server);
   let stopping = false;
   async function shutdown(reason: string, exitCode: number): Promise<void> {

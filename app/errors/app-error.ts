@@ -22,6 +22,8 @@ export type OAuthError =
 export type ErrorCode =
   | 'validation_failed'
   | 'malformed_body'
+  | 'malformed_http'
+  | 'headers_too_large'
   | 'invalid_credentials'
   | 'password_incorrect'
   | 'grant_type_unsupported'
