@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import { createApp, createServices } from './app';
 import { answerClientError } from './app/client-error';
+import { createHttpServer } from './app/http-server';
+import { startThreadPool } from './app/thread-pool';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './models';
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
     for (const problem of error.problems) console.error(`config: ${problem}`);
     process.exit(1);
   }
+  startThreadPool(config.threadPool); // before anything queues work on the pool: see app/thread-pool.ts
   const logger = createLogger(config.logLevel);
   if (config.jwt.secretGenerated) logger.warn('JWT_SECRET is not set: using a random secret, so tokens die with this process');
 
@@ -37,7 +40,7 @@ async function main(): Promise<void> {
     logger.info(`empty database: seeded demo user ${DEMO_USER.username} / ${DEMO_USER.password} (development only)`);
   }
 
-  const server = createApp({ config, db, logger }).listen(config.port, () => {
+  const server = createHttpServer(createApp({ config, db, logger })).listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, env: config.env, database: config.database.dialect }, `listening on http://localhost:${port}`);

@@ -3,7 +3,7 @@ import express, { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Database } from '../models';
-import { requireObjectBody, requireSupportedBody } from '../middleware/body';
+import { readBody } from '../middleware/body';
 import { corsAllowList } from '../middleware/cors';
 import { requireTrustedOrigin } from '../middleware/csrf';
 import { errorHandler } from '../middleware/error-handler';
@@ -58,20 +58,19 @@ export function createApp(deps: AppDeps): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // API responses are no-store, so an ETag could never revalidate one; Express would hash every body for it.
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
-  app.use(requestContext(logger));
+  app.use(requestContext(app, logger));
   app.use(securityHeaders(config));
   const cors = corsAllowList(config.corsOrigins);
   if (cors) app.use(cors);
-  app.use(express.static(publicDir(), { index: 'index.html' })); // the web page at /
+  // The web page's own files only: any other request (every API call) never waits for a file-system lookup.
+  app.get(['/', '/index.html', '/styles.css', '/js/*file'], express.static(publicDir(), { index: 'index.html' }));
   app.use(docsRoutes());
   app.use(noStore);
-  app.use(requireSupportedBody);
-  app.use(express.json({ limit: config.bodyLimit, strict: true }));
-  app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 20 }));
-  app.use(requireObjectBody);
+  app.use(readBody(config.bodyLimit));
   app.use(cookieParser());
-  app.use(passport.initialize());
   app.use(
     apiRoutes({
       controllers: {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { parseDurationSeconds } from './duration';
 import { parseDatabaseUrl, DatabaseTarget } from './database-url';
 
@@ -24,6 +25,7 @@ export interface Config {
   refreshTokenTtl: number; // seconds
   refreshReuseInterval: number; // seconds
   argon2: Argon2Params;
+  threadPool: { size: number; nice: number }; // libuv's pool, where argon2 and node-sqlite3 run
   logLevel: LogLevel;
   authRateLimit: number; // requests per minute per IP, 0 = off
   loginFailureLimit: number; // failed logins per username per 15 minutes, 0 = off
@@ -126,6 +128,14 @@ export function loadConfig(env: Env): Readonly<Config> {
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1),
     refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0),
     argon2,
+    threadPool: {
+      // argon2 is CPU-bound: more threads than CPUs cannot hash faster, and each running hash holds its own 19 MiB.
+      size: integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024),
+      // In production, below the event loop, so a burst of logins never makes guarded requests wait for a
+      // core (app/thread-pool.ts). Not on development and test machines: shared with browsers and test
+      // runners, a niced pool would leave database work waiting behind them.
+      nice: integer('THREAD_POOL_NICE', nodeEnv === 'production' ? 10 : 0, 0, 19),
+    },
     logLevel,
     authRateLimit: integer('AUTH_RATE_LIMIT', 30, 0, 1_000_000),
     loginFailureLimit: integer('LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000),

@@ -4,8 +4,8 @@ import { validate } from '../middleware/validate';
 import { logoutRules, registerRules } from '../app/validators/auth.validator';
 
 /** Account endpoints: registration is open (and throttled per IP); logout needs an access token (and, with the cookie, a trusted origin). */
-export function authRoutes({ controllers: { auth }, guards, limits }: Routes): Router {
-  return Router()
+export function authRoutes(router: Router, { controllers: { auth }, guards, limits }: Routes): Router {
+  return router
     .post('/auth/register', limits.perIp, validate(registerRules), auth.register)
     .post('/auth/logout', guards.trustedOrigin, guards.accessToken, validate(logoutRules), auth.logout);
 }

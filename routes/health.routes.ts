@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Routes } from './types';
 
-export function healthRoutes({ controllers: { health } }: Routes): Router {
-  return Router().get('/health', health.health);
+export function healthRoutes(router: Router, { controllers: { health } }: Routes): Router {
+  return router.get('/health', health.health);
 }

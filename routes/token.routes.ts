@@ -17,8 +17,8 @@ const forPasswordGrant = (handler: RequestHandler): RequestHandler =>
  * chain. A refresh presents its token (cookie, header or body) and gets the successor.
  * Requests that use the refresh cookie must come from a trusted origin (middleware/csrf.ts).
  */
-export function tokenRoutes({ controllers: { token }, guards, limits }: Routes): Router {
-  return Router()
+export function tokenRoutes(router: Router, { controllers: { token }, guards, limits }: Routes): Router {
+  return router
     .post('/token', limits.perIp, guards.trustedOrigin, requireSupportedGrantType, validate(tokenRules), limits.loginFailures, forPasswordGrant(guards.credentials), token.grant)
     .post('/token/refresh', limits.perIp, guards.trustedOrigin, validate(refreshRules), token.refresh)
     .post('/token/revoke', limits.perIp, guards.trustedOrigin, validate(revokeRules), token.revoke);

@@ -4,8 +4,8 @@ import { validate } from '../middleware/validate';
 import { changePasswordRules } from '../app/validators/user.validator';
 
 /** Guarded routes: each needs a valid access token of a live session. */
-export function userRoutes({ controllers: { user }, guards }: Routes): Router {
-  return Router()
+export function userRoutes(router: Router, { controllers: { user }, guards }: Routes): Router {
+  return router
     .get('/protected', guards.accessToken, user.protectedExample)
     .get('/users/me', guards.accessToken, user.me)
     .put('/users/me/password', guards.trustedOrigin, guards.accessToken, validate(changePasswordRules), user.changePassword);

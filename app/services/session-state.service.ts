@@ -10,6 +10,8 @@ export interface SessionState {
 
 export interface SessionStateService {
   get(userId: string): Promise<SessionState | null>;
+  /** The state if it is in memory now (null: no such user), undefined if it must be loaded with get(). */
+  peek(userId: string): SessionState | null | undefined;
   forget(userId?: string): void;
 }
 
@@ -43,6 +45,10 @@ export function createSessionStateService(db: Database, options = { max: 50_000,
   db.User.addHook('afterBulkDestroy', forgetWhere);
 
   return {
+    peek(userId) {
+      const cached = cache.get(userId);
+      return cached === undefined ? undefined : cached || null;
+    },
     async get(userId) {
       const cached = cache.get(userId);
       if (cached !== undefined) return cached || null;

@@ -27,6 +27,9 @@ export async function createUser(db: Database, fields: { username?: string; pass
   return { user, username, password };
 }
 
+/** An app for supertest, or the base URL of a listening server. */
+type Target = Express | string;
+
 export interface Tokens {
   access_token: string;
   refresh_token: string;
@@ -35,14 +38,14 @@ export interface Tokens {
 }
 
 /** Logs in through POST /token (JSON) and returns the token pair; fails the test on anything but 200. */
-export async function login(app: Express, username: string, password: string): Promise<Tokens> {
+export async function login(app: Target, username: string, password: string): Promise<Tokens> {
   const res = await request(app).post('/token').send({ username, password });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as Tokens;
 }
 
 /** A user and a logged-in session of theirs. */
-export async function createSession(app: Express, db: Database, fields: { username?: string; password?: string } = {}) {
+export async function createSession(app: Target, db: Database, fields: { username?: string; password?: string } = {}) {
   const created = await createUser(db, fields);
   return { ...created, tokens: await login(app, created.username, created.password) };
 }

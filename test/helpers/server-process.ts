@@ -94,7 +94,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The index of the pino-http line that logged the answer to `method url` (-1 when there is none). */
+/** The index of the request-log line that logged the answer to `method url` (-1 when there is none). */
 export function indexOfRequestLog(logs: LogLine[], method: string, url: string): number {
   return logs.findIndex((line) => {
     const req = line.req as { method?: string; url?: string } | undefined;

@@ -79,6 +79,25 @@ describe('guarded routes', () => {
     });
   });
 
+  describe('the session-version check from memory', () => {
+    it('refuses an older token when the new session version is already cached, and a deleted user once cached as gone', async () => {
+      const { user, password, tokens: old } = await createSession(ctx.app, ctx.db);
+      const guarded = (token: string) => request(ctx.app).get('/protected').set('Authorization', `Bearer ${token}`);
+      expect((await guarded(old.access_token)).status).toBe(200); // version 0 cached
+
+      const changed = await request(ctx.app)
+        .put('/users/me/password')
+        .set('Authorization', `Bearer ${old.access_token}`)
+        .send({ current_password: password, new_password: 'a brand new passphrase 9' });
+      expect(changed.status).toBe(200);
+      expect((await guarded(changed.body.access_token)).status).toBe(200); // version 1 cached
+      for (let i = 0; i < 2; i += 1) expect((await guarded(old.access_token)).body.code).toBe('token_revoked');
+
+      await ctx.db.User.destroy({ where: { id: user.id } });
+      for (let i = 0; i < 2; i += 1) expect((await guarded(changed.body.access_token)).body.code).toBe('token_revoked');
+    });
+  });
+
   describe('GET /users/me', () => {
     it('responds with the caller profile and no secrets', async () => {
       const { user, username, tokens } = await createSession(ctx.app, ctx.db);

@@ -4,7 +4,7 @@ import { createLogger } from '../../app/logger';
 import { createTestContext, TestContext } from '../helpers/app';
 
 /**
- * Logs are structured JSON (pino-http) and never hold a secret: passwords,
+ * Logs are structured JSON (pino) and never hold a secret: passwords,
  * access and refresh tokens, cookies and Authorization are redacted wherever
  * they would be printed (headers, query strings, error details). The app writes
  * into a buffer here, at the most verbose level, and the buffer is searched.

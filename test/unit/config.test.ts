@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../config';
 import { parseDurationSeconds } from '../../config/duration';
 
@@ -68,6 +69,10 @@ describe('loadConfig', () => {
     [{ AUTH_RATE_LIMIT: 'lots' }, 'AUTH_RATE_LIMIT'],
     [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY'],
     [{ SEED_DEMO_USER: 'maybe' }, 'SEED_DEMO_USER'],
+    [{ UV_THREADPOOL_SIZE: '0' }, 'UV_THREADPOOL_SIZE'],
+    [{ UV_THREADPOOL_SIZE: 'two' }, 'UV_THREADPOOL_SIZE'],
+    [{ THREAD_POOL_NICE: '20' }, 'THREAD_POOL_NICE'],
+    [{ THREAD_POOL_NICE: '-5' }, 'THREAD_POOL_NICE'],
     [{ NODE_ENV: 'production', JWT_SECRET: SECRET, SEED_DEMO_USER: 'true' }, 'SEED_DEMO_USER'],
   ])('refuses %j naming %s', (env, key) => {
     let caught: unknown;
@@ -94,6 +99,12 @@ describe('loadConfig', () => {
 
   it('allows cheap argon2 only under NODE_ENV=test', () => {
     expect(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }).argon2.memoryCost).toBe(1024);
+  });
+
+  it('sizes the thread pool to the CPUs by default, its threads at nice 10 in production only', () => {
+    expect(loadConfig({}).threadPool).toEqual({ size: availableParallelism(), nice: 0 });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).threadPool).toEqual({ size: availableParallelism(), nice: 10 });
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '3', THREAD_POOL_NICE: '0' }).threadPool).toEqual({ size: 3, nice: 0 });
   });
 
   it('reads TRUST_PROXY and CORS_ORIGINS', () => {
