@@ -2,6 +2,7 @@ import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:
 import { UniqueConstraintError } from 'sequelize';
 import type { Config } from '../../config';
 import type { Database, RefreshTokenRow } from '../../models';
+import { claimForRotation, ClaimedRefreshToken, insertRefreshToken } from '../../models/refresh-token.queries';
 import type { Clock } from '../clock';
 import { invalidRefreshToken } from '../errors';
 
@@ -41,17 +42,12 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
   const ttlMs = config.refreshTokenTtl * 1000;
   const graceMs = config.refreshReuseInterval * 1000;
 
-  async function insertSuccessor(parent: RefreshTokenRow, token: string, now: Date): Promise<IssuedRefreshToken> {
+  async function insertSuccessor(parent: ClaimedRefreshToken, token: string, now: Date): Promise<IssuedRefreshToken> {
+    const { id: parentId, userId, chainId } = parent;
+    const expiresAt = new Date(now.getTime() + ttlMs);
     try {
-      const row = await RefreshToken.create({
-        userId: parent.userId,
-        chainId: parent.chainId,
-        parentId: parent.id,
-        tokenHash: sha256(token),
-        expiresAt: new Date(now.getTime() + ttlMs),
-        createdAt: now,
-      });
-      return { token, userId: row.userId, expiresAt: row.expiresAt };
+      await insertRefreshToken(db, { id: randomUUID(), userId, chainId, parentId, tokenHash: sha256(token), expiresAt, createdAt: now });
+      return { token, userId, expiresAt };
     } catch (error) {
       if (!(error instanceof UniqueConstraintError)) throw error;
       // A concurrent duplicate inside the grace interval inserted it first: same token, same row.
@@ -81,18 +77,20 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
     async issue(userId) {
       const token = randomBytes(32).toString('base64url');
       const now = clock.now();
-      const row = await RefreshToken.create({
-        userId,
-        chainId: randomUUID(),
-        tokenHash: sha256(token),
-        expiresAt: new Date(now.getTime() + ttlMs),
-        createdAt: now,
-      });
-      return { token, userId, expiresAt: row.expiresAt };
+      const expiresAt = new Date(now.getTime() + ttlMs);
+      await insertRefreshToken(db, { id: randomUUID(), userId, chainId: randomUUID(), parentId: null, tokenHash: sha256(token), expiresAt, createdAt: now });
+      return { token, userId, expiresAt };
     },
 
     async rotate(token) {
-      let row = await RefreshToken.findOne({ where: { tokenHash: sha256(token) } });
+      const hash = sha256(token);
+      // The usual case, a live token presented once: one conditional UPDATE claims it.
+      const claimedAt = clock.now();
+      const claimed = await claimForRotation(db, hash, claimedAt);
+      if (claimed) return insertSuccessor(claimed, successorOf(token), claimedAt);
+
+      // Otherwise find out why: unknown, revoked, expired, or rotated already (a replay).
+      let row = await RefreshToken.findOne({ where: { tokenHash: hash } });
       if (!row) throw invalidRefreshToken('token_invalid', 'The refresh token is not valid.');
       const now = clock.now();
       if (row.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');

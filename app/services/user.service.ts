@@ -1,5 +1,6 @@
 import { UniqueConstraintError } from 'sequelize';
 import type { Database, UserRow } from '../../models';
+import { findCredentials, UserCredentials } from '../../models/user.queries';
 import { AppError, invalidAccessToken } from '../errors';
 import { USERNAME_PATTERN } from '../validators/auth.validator';
 import type { PasswordService } from './password.service';
@@ -30,7 +31,7 @@ export const usernameKey = (username: string): string => username.replace(/[A-Z]
 export interface UserService {
   register(input: { username: string; password: string; email?: string | null }): Promise<UserRow>;
   /** The user whose password matches, or null; unknown users cost as much as wrong passwords. */
-  checkCredentials(username: string, password: string): Promise<UserRow | null>;
+  checkCredentials(username: string, password: string): Promise<UserCredentials | null>;
   findById(id: string): Promise<UserRow | null>;
   /** Verifies the current password, stores the new one, and ends every other session. */
   changePassword(userId: string, currentPassword: string, newPassword: string): Promise<UserRow>;
@@ -66,7 +67,7 @@ export function createUserService(db: Database, passwords: PasswordService, refr
       // A name registration could never have accepted (control characters, NUL, look-alike
       // letters) matches no one; it is not even sent to the database, where a NUL
       // would break the statement. It still pays for the dummy verification below.
-      const user = USERNAME_PATTERN.test(username) ? await User.findOne({ where: { usernameKey: usernameKey(username) } }) : null;
+      const user = USERNAME_PATTERN.test(username) ? await findCredentials(db, usernameKey(username)) : null;
       const ok = await passwords.verify(user?.passwordHash ?? null, password);
       if (!user || !ok) return null;
       if (passwords.needsRehash(user.passwordHash)) {

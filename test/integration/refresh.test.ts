@@ -136,6 +136,24 @@ describe('POST /token/refresh', () => {
     });
   });
 
+  describe('storage', () => {
+    it('writes tokens that read back through the model with exact dates and the chain intact', async () => {
+      const clock = fakeClock();
+      const app = ctx.appWith({ clock, env: { REFRESH_TOKEN_TTL: '1h' } });
+      const { user, username, password } = await createUser(ctx.db);
+      const tokens = await login(app, username, password);
+      clock.advance(1234);
+      await refresh(app, tokens.refresh_token);
+      const rows = await ctx.db.RefreshToken.findAll({ where: { userId: user.id }, order: [['createdAt', 'ASC']] });
+      expect(rows).toHaveLength(2);
+      const [first, second] = rows;
+      expect(first.expiresAt.getTime()).toBe(first.createdAt.getTime() + 3_600_000);
+      expect(first.rotatedAt?.getTime()).toBe(second.createdAt.getTime());
+      expect(second.createdAt.getTime() - first.createdAt.getTime()).toBe(1234);
+      expect(second).toMatchObject({ chainId: first.chainId, parentId: first.id, rotatedAt: null, revokedAt: null });
+    });
+  });
+
   describe('expiry', () => {
     it('responds 401 token_expired once REFRESH_TOKEN_TTL has passed', async () => {
       const clock = fakeClock();
