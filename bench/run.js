@@ -179,51 +179,28 @@ async function main() {
       return round;
     });
     const pick = (samples, name, field) => samples.map((s) => s[name][field]);
-    const guardedRps = median(pick(guarded, 'server', 'perSecond'));
     const guardedFailures = pick(guarded, 'server', 'failures').reduce((a, b) => a + b, 0);
-    const bareRps = median(pick(guarded, 'bare', 'perSecond'));
-    const tutorialRps = median(pick(guarded, 'tutorial', 'perSecond'));
-    const guardedP99 = median(pick(guarded, 'server', 'p99'));
+    /** A guarded-route figure: the server's median `field` against reference `ref`'s, in the same rounds. */
+    const guardedFigure = (field, ref, extra = {}) => {
+      const value = median(pick(guarded, 'server', field));
+      const refValue = median(pick(guarded, ref, field));
+      const p99 = field === 'p99';
+      return {
+        key: `guarded_${p99 ? 'p99' : 'rps'}_vs_${ref}`,
+        label: `GET /protected${p99 ? ' p99' : ''}, ${CONNECTIONS} conn`,
+        unit: p99 ? 'ms' : 'req/s',
+        value,
+        samples: pick(guarded, 'server', field),
+        reference: { name: { bare: '(a) bare Express 5', tutorial: '(b) tutorial passport-jwt' }[ref], value: refValue, samples: pick(guarded, ref, field) },
+        ratio: value / refValue,
+        ...extra,
+      };
+    };
     figures.push(
-      {
-        key: 'guarded_rps_vs_bare',
-        label: `GET /protected, ${CONNECTIONS} conn`,
-        unit: 'req/s',
-        value: guardedRps,
-        samples: pick(guarded, 'server', 'perSecond'),
-        failures: guardedFailures,
-        reference: { name: '(a) bare Express 5', value: bareRps, samples: pick(guarded, 'bare', 'perSecond') },
-        ratio: guardedRps / bareRps,
-        target: { on: 'ratio', min: 0.75, text: '≥ 0.75× bare' },
-      },
-      {
-        key: 'guarded_rps_vs_tutorial',
-        label: `GET /protected, ${CONNECTIONS} conn`,
-        unit: 'req/s',
-        value: guardedRps,
-        samples: pick(guarded, 'server', 'perSecond'),
-        reference: { name: '(b) tutorial passport-jwt', value: tutorialRps, samples: pick(guarded, 'tutorial', 'perSecond') },
-        ratio: guardedRps / tutorialRps,
-        target: { on: 'ratio', min: 3, text: '≥ 3× tutorial' },
-      },
-      {
-        key: 'guarded_p99_vs_bare',
-        label: `GET /protected p99, ${CONNECTIONS} conn`,
-        unit: 'ms',
-        value: guardedP99,
-        samples: pick(guarded, 'server', 'p99'),
-        reference: { name: '(a) bare Express 5', value: median(pick(guarded, 'bare', 'p99')), samples: pick(guarded, 'bare', 'p99') },
-        ratio: guardedP99 / median(pick(guarded, 'bare', 'p99')),
-      },
-      {
-        key: 'guarded_p99_vs_tutorial',
-        label: `GET /protected p99, ${CONNECTIONS} conn`,
-        unit: 'ms',
-        value: guardedP99,
-        samples: pick(guarded, 'server', 'p99'),
-        reference: { name: '(b) tutorial passport-jwt', value: median(pick(guarded, 'tutorial', 'p99')), samples: pick(guarded, 'tutorial', 'p99') },
-        ratio: guardedP99 / median(pick(guarded, 'tutorial', 'p99')),
-      },
+      guardedFigure('perSecond', 'bare', { failures: guardedFailures, target: { on: 'ratio', min: 0.75, text: '≥ 0.75× bare' } }),
+      guardedFigure('perSecond', 'tutorial', { target: { on: 'ratio', min: 3, text: '≥ 3× tutorial' } }),
+      guardedFigure('p99', 'bare'),
+      guardedFigure('p99', 'tutorial'),
     );
 
     // --- Logins against the raw argon2 ceiling, alternating. Logins also fill the refresh-token pool.

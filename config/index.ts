@@ -131,10 +131,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     threadPool: {
       // argon2 is CPU-bound: more threads than CPUs cannot hash faster, and each running hash holds its own 19 MiB.
       size: integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024),
-      // In production, below the event loop, so a burst of logins never makes guarded requests wait for a
+      // In production, the lowest priority, below the event loop, so a burst of logins never makes guarded requests wait for a
       // core (app/thread-pool.ts). Not on development and test machines: shared with browsers and test
       // runners, a niced pool would leave database work waiting behind them.
-      nice: integer('THREAD_POOL_NICE', nodeEnv === 'production' ? 10 : 0, 0, 19),
+      nice: integer('THREAD_POOL_NICE', nodeEnv === 'production' ? 19 : 0, 0, 19),
     },
     logLevel,
     authRateLimit: integer('AUTH_RATE_LIMIT', 30, 0, 1_000_000),

@@ -1,5 +1,6 @@
 import { QueryTypes } from 'sequelize';
 import type { Database } from '.';
+import type { RefreshTokenAttributes } from './refresh-token.model';
 
 /**
  * The two writes on the hot paths of POST /token and POST /token/refresh as plain
@@ -12,22 +13,10 @@ import type { Database } from '.';
  * UniqueConstraintError. No hooks are skipped: refresh tokens have none.
  */
 
-export interface NewRefreshToken {
-  id: string;
-  userId: string;
-  chainId: string;
-  parentId: string | null;
-  tokenHash: string;
-  expiresAt: Date;
-  createdAt: Date;
-}
+export type NewRefreshToken = Pick<RefreshTokenAttributes, 'id' | 'userId' | 'chainId' | 'parentId' | 'tokenHash' | 'expiresAt' | 'createdAt'>;
 
 /** The parts of a claimed refresh token its successor needs. */
-export interface ClaimedRefreshToken {
-  id: string;
-  userId: string;
-  chainId: string;
-}
+export type ClaimedRefreshToken = Pick<RefreshTokenAttributes, 'id' | 'userId' | 'chainId'>;
 
 export async function insertRefreshToken(db: Database, row: NewRefreshToken): Promise<void> {
   await db.sequelize.query(

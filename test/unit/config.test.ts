@@ -101,9 +101,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }).argon2.memoryCost).toBe(1024);
   });
 
-  it('sizes the thread pool to the CPUs by default, its threads at nice 10 in production only', () => {
+  it('sizes the thread pool to the CPUs by default, its threads at nice 19 in production only', () => {
     expect(loadConfig({}).threadPool).toEqual({ size: availableParallelism(), nice: 0 });
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).threadPool).toEqual({ size: availableParallelism(), nice: 10 });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).threadPool).toEqual({ size: availableParallelism(), nice: 19 });
     expect(loadConfig({ UV_THREADPOOL_SIZE: '3', THREAD_POOL_NICE: '0' }).threadPool).toEqual({ size: 3, nice: 0 });
   });
 
