@@ -2,7 +2,7 @@ import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:
 import { UniqueConstraintError } from 'sequelize';
 import type { Config } from '../../config';
 import type { Database, RefreshTokenRow } from '../../models';
-import { claimForRotation, ClaimedRefreshToken, insertRefreshToken } from '../../models/refresh-token.queries';
+import { insertRefreshToken, insertSuccessorIfLive } from '../../models/refresh-token.queries';
 import type { Clock } from '../clock';
 import { invalidRefreshToken } from '../errors';
 
@@ -28,8 +28,9 @@ const sha256 = (token: string): string => createHash('sha256').update(token).dig
  * Refresh tokens are 256 random bits, stored only as SHA-256 (a fast hash is
  * enough for a value with that much entropy; argon2 is for low-entropy passwords).
  *
- * Rotation takes no transaction and cannot fork a chain: a conditional UPDATE
- * (`rotated_at IS NULL`) lets exactly one request win. The successor is not random
+ * Rotation takes no transaction and cannot fork a chain: one conditional statement
+ * inserts the successor only while the presented token is unrotated (a trigger marks
+ * it rotated in the same statement), so exactly one request wins. The successor is not random
  * but HMAC(key, presented token), so a request that lost the race inside the reuse
  * grace interval can hand out the very same successor without the server ever
  * storing a raw token: several browser tabs refreshing at once all end up holding
@@ -42,7 +43,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
   const ttlMs = config.refreshTokenTtl * 1000;
   const graceMs = config.refreshReuseInterval * 1000;
 
-  async function insertSuccessor(parent: ClaimedRefreshToken, token: string, now: Date): Promise<IssuedRefreshToken> {
+  async function insertSuccessor(parent: RefreshTokenRow, token: string, now: Date): Promise<IssuedRefreshToken> {
     const { id: parentId, userId, chainId } = parent;
     const expiresAt = new Date(now.getTime() + ttlMs);
     try {
@@ -84,10 +85,17 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
 
     async rotate(token) {
       const hash = sha256(token);
-      // The usual case, a live token presented once: one conditional UPDATE claims it.
-      const claimedAt = clock.now();
-      const claimed = await claimForRotation(db, hash, claimedAt);
-      if (claimed) return insertSuccessor(claimed, successorOf(token), claimedAt);
+      // The usual case, a live token presented once: one statement inserts its successor and marks it rotated.
+      const rotatedAt = clock.now();
+      const next = successorOf(token);
+      const expiresAt = new Date(rotatedAt.getTime() + ttlMs);
+      try {
+        const rotated = await insertSuccessorIfLive(db, hash, { id: randomUUID(), tokenHash: sha256(next), expiresAt, createdAt: rotatedAt });
+        if (rotated) return { token: next, userId: rotated.userId, expiresAt };
+      } catch (error) {
+        // PostgreSQL: a concurrent rotation of this token inserted the same successor first; the replay path below answers.
+        if (!(error instanceof UniqueConstraintError)) throw error;
+      }
 
       // Otherwise find out why: unknown, revoked, expired, or rotated already (a replay).
       let row = await RefreshToken.findOne({ where: { tokenHash: hash } });

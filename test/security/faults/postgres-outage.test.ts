@@ -104,7 +104,7 @@ describe('PostgreSQL', () => {
   describe('end to end', () => {
     it('migrates an empty database and serves register, login, refresh and guarded routes', async () => {
       server = await startServer({ env });
-      expect(server.logs.find((line) => line.msg === 'migrations applied')).toMatchObject({ migrations: ['001-create-users-and-refresh-tokens'] });
+      expect(server.logs.find((line) => line.msg === 'migrations applied')).toMatchObject({ migrations: ['001-create-users-and-refresh-tokens', '002-rotation-marks-parent'] });
       expect(server.logs.find((line) => /^listening/.test(line.msg))).toMatchObject({ database: 'postgres' });
 
       const who = newCredentials('pg');

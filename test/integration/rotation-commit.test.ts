@@ -1,0 +1,37 @@
+import { createServices } from '../../app';
+import { loadConfig } from '../../config';
+import { Database, openDatabase } from '../../models';
+import { migrate } from '../../models/migrate';
+import { TEST_ENV } from '../helpers/app';
+import { createUser } from '../factories/user.factory';
+
+/**
+ * A rotation is one write statement, so one commit (one fsync under SQLite's
+ * synchronous=FULL): the successor's INSERT marks the presented token rotated
+ * through the trigger of migration 002, in the same statement.
+ */
+describe('rotation writes once', () => {
+  const statements: string[] = [];
+  let db: Database;
+  beforeAll(async () => {
+    db = await openDatabase({ dialect: 'sqlite', storage: ':memory:' }, { logging: (sql) => statements.push(sql) });
+    await migrate(db.sequelize);
+  });
+  afterAll(() => db.sequelize.close());
+
+  it('inserts the successor and marks the parent rotated in one statement', async () => {
+    const services = createServices({ config: loadConfig(TEST_ENV), db });
+    const { user } = await createUser(db);
+    const first = await services.tokens.issueFor(user);
+    statements.length = 0;
+    const second = await services.tokens.refresh(first.refresh_token);
+
+    const writes = statements.filter((sql) => /^Executing \(default\): (INSERT|UPDATE|DELETE|WITH)/.test(sql));
+    expect(writes).toHaveLength(1);
+    const rows = await db.RefreshToken.findAll({ where: { userId: user.id }, order: [['createdAt', 'ASC']] });
+    expect(rows).toHaveLength(2);
+    expect(rows[0].rotatedAt?.getTime()).toBe(rows[1].createdAt.getTime());
+    expect(rows[1]).toMatchObject({ parentId: rows[0].id, rotatedAt: null });
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+  });
+});
