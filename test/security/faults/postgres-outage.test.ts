@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { POSTGRES_TIMEOUTS } from '../../../models';
 import { call, killAllServers, Reply, removeTempDirs, ServerProcess, sleep, startServer } from '../../helpers/server-process';
@@ -141,6 +141,32 @@ describe('PostgreSQL', () => {
       server = await startServer({ env });
       expect(server.logs.some((line) => line.msg === 'migrations applied')).toBe(false);
       expect((await refresh(server.port, second.body.refresh_token)).status).toBe(200);
+    });
+
+    it('gives concurrent rotations of one token the same single successor inside the reuse interval', async () => {
+      await server?.kill(); // this test needs a reuse interval; the outage tests start their own server
+      server = await startServer({ env: { ...env, REFRESH_REUSE_INTERVAL: '10' } });
+      const who = newCredentials('pgc');
+      expect((await register(server.port, who)).status).toBe(201);
+      const { refresh_token: token } = (await login(server.port, who)).body;
+
+      const answers = await Promise.all(Array.from({ length: 20 }, () => refresh(server.port, token)));
+      expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(200));
+      expect(new Set(answers.map((answer) => answer.body.refresh_token)).size).toBe(1);
+
+      const db = new Client({ ...PG, user: adminUser, database });
+      await db.connect();
+      try {
+        const { rows } = await db.query(
+          `SELECT count(*) FILTER (WHERE rotated_at IS NULL AND revoked_at IS NULL)::int AS live, count(*)::int AS total
+            FROM refresh_tokens WHERE chain_id = (SELECT chain_id FROM refresh_tokens WHERE token_hash = $1)`,
+          [createHash('sha256').update(token).digest('hex')],
+        );
+        expect(rows[0]).toEqual({ live: 1, total: 2 });
+      } finally {
+        await db.end();
+      }
+      await server.kill();
     });
   });
 
