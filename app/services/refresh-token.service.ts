@@ -61,13 +61,12 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
     await RefreshToken.update({ revokedAt: now }, { where: { chainId, revokedAt: null } });
   }
 
-  async function replay(row: RefreshTokenRow, token: string, now: Date): Promise<IssuedRefreshToken> {
-    const rotatedAt = row.rotatedAt as Date;
+  /** A rotated token presented again: inside the grace interval its one successor, past it theft. */
+  async function replay(row: RefreshTokenRow, rotatedAt: Date, successor: string, now: Date): Promise<IssuedRefreshToken> {
     if (graceMs === 0 || now.getTime() - rotatedAt.getTime() > graceMs) {
       await revokeChain(row.chainId, now);
       throw invalidRefreshToken('refresh_reused', 'This refresh token was already used; the session has been revoked. Log in again.');
     }
-    const successor = successorOf(token);
     const existing = await RefreshToken.findOne({ where: { tokenHash: sha256(successor) } });
     if (existing?.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
     if (existing) return { token: successor, userId: existing.userId, expiresAt: existing.expiresAt };
@@ -85,35 +84,27 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
 
     async rotate(token) {
       const hash = sha256(token);
+      const now = clock.now();
+      const successor = successorOf(token);
       // The usual case, a live token presented once: one statement inserts its successor and marks it rotated.
-      const rotatedAt = clock.now();
-      const next = successorOf(token);
-      const expiresAt = new Date(rotatedAt.getTime() + ttlMs);
+      const expiresAt = new Date(now.getTime() + ttlMs);
       try {
-        const rotated = await insertSuccessorIfLive(db, hash, { id: randomUUID(), tokenHash: sha256(next), expiresAt, createdAt: rotatedAt });
-        if (rotated) return { token: next, userId: rotated.userId, expiresAt };
+        const rotated = await insertSuccessorIfLive(db, hash, { id: randomUUID(), tokenHash: sha256(successor), expiresAt, createdAt: now });
+        if (rotated) return { token: successor, userId: rotated.userId, expiresAt };
       } catch (error) {
         // PostgreSQL: a concurrent rotation of this token inserted the same successor first; the replay path below answers.
         if (!(error instanceof UniqueConstraintError)) throw error;
       }
 
-      // Otherwise find out why: unknown, revoked, expired, or rotated already (a replay).
-      let row = await RefreshToken.findOne({ where: { tokenHash: hash } });
+      // Otherwise say why: unknown, revoked, expired, or rotated already (a replay). A row neither
+      // revoked nor rotated failed the statement's `expires_at > now` with this same `now`: expired.
+      const row = await RefreshToken.findOne({ where: { tokenHash: hash } });
       if (!row) throw invalidRefreshToken('token_invalid', 'The refresh token is not valid.');
-      const now = clock.now();
       if (row.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
-      if (row.expiresAt.getTime() <= now.getTime()) throw invalidRefreshToken('token_expired', 'The refresh token has expired. Log in again.');
-
-      if (row.rotatedAt === null) {
-        const [won] = await RefreshToken.update(
-          { rotatedAt: now },
-          { where: { id: row.id, rotatedAt: null, revokedAt: null } },
-        );
-        if (won === 1) return insertSuccessor(row, successorOf(token), now);
-        row = await RefreshToken.findByPk(row.id, { rejectOnEmpty: true });
-        if (row.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
+      if (row.expiresAt.getTime() <= now.getTime() || !row.rotatedAt) {
+        throw invalidRefreshToken('token_expired', 'The refresh token has expired. Log in again.');
       }
-      return replay(row, token, now);
+      return replay(row, row.rotatedAt, successor, now);
     },
 
     async revokeChainOf(token, userId) {

@@ -44,14 +44,16 @@ export function createSessionStateService(db: Database, options = { max: 50_000,
   db.User.addHook('afterBulkUpdate', forgetWhere);
   db.User.addHook('afterBulkDestroy', forgetWhere);
 
+  function peek(userId: string): SessionState | null | undefined {
+    const cached = cache.get(userId);
+    return cached === undefined ? undefined : cached || null;
+  }
+
   return {
-    peek(userId) {
-      const cached = cache.get(userId);
-      return cached === undefined ? undefined : cached || null;
-    },
+    peek,
     async get(userId) {
-      const cached = cache.get(userId);
-      if (cached !== undefined) return cached || null;
+      const cached = peek(userId);
+      if (cached !== undefined) return cached;
       const startedAt = epoch;
       const user = await db.User.findByPk(userId, { attributes: ['id', 'username', 'sessionVersion'] });
       const state: SessionState | false = user ? { id: user.id, username: user.username, sessionVersion: user.sessionVersion } : false;
