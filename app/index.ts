@@ -39,7 +39,7 @@ export interface AppDeps {
 
 /** Builds the services once, from config, database and clock: the wiring diagram of the server. */
 export function createServices({ config, db, clock = systemClock }: AppDeps) {
-  const passwords = createPasswordService(config.argon2);
+  const passwords = createPasswordService(config.argon2, config.threadPool.hashConcurrency);
   const sessions = createSessionStateService(db);
   const accessTokens = createAccessTokenService(config, clock);
   const refreshTokens = createRefreshTokenService(config, db, clock);

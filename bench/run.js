@@ -24,7 +24,7 @@ const path = require('node:path');
 const { expectStatus, inParallel, request, agent } = require('./lib/api');
 const { median } = require('./lib/load');
 const { CONNECTIONS, FIXED_RATE, FIXED_RATE_LANES, PASSWORD, fixedRateLoad, guardedLoad, loginLoad, registrationLoad, rotationLoad } = require('./lib/scenarios');
-const { ROOT, SERVER_ENTRY, ask, getStatus, memoryOf, sleep, startReference, startServer, stop, watchRss } = require('./lib/processes');
+const { ROOT, SERVER_ENTRY, ask, memoryOf, sleep, startReference, startServer, stop, watchRss } = require('./lib/processes');
 const { format, table, verdict, writeJson } = require('./lib/report');
 
 const RUNS = Number(process.env.BENCH_RUNS) || 3;
@@ -70,15 +70,13 @@ function summary(sample) {
 
 /**
  * Waits until the server has worked off what an earlier run left queued (logins
- * keep hashing after autocannon stops): GET /health needs the same thread pool,
- * so its answer comes once the queue ahead of it is empty.
+ * keep hashing after autocannon stops): a login waits for its turn to hash behind
+ * every hash already queued, so its answer (401: no such user) comes once the queue
+ * ahead of it is empty.
  */
 async function settle(port) {
-  const deadline = Date.now() + 60_000;
-  // /health gives up (503) after 2 s in the queue; ask again until the queue is gone.
-  while ((await getStatus(port, '/health', 10_000)) !== 200) {
-    if (Date.now() > deadline) throw new Error('the server did not settle within 60 s');
-  }
+  await expectStatus(request(port, 'POST', '/token', { username: 'bench_settle_nobody', password: 'not the password' }), 401, 'settle');
+  agent.destroy();
   await sleep(250);
 }
 

@@ -25,7 +25,8 @@ export interface Config {
   refreshTokenTtl: number; // seconds
   refreshReuseInterval: number; // seconds
   argon2: Argon2Params;
-  threadPool: { size: number; nice: number }; // libuv's pool, where argon2 and node-sqlite3 run
+  /** libuv's pool, where argon2 and node-sqlite3 run: `hashConcurrency` of its `size` threads at most hash at a time. */
+  threadPool: { size: number; hashConcurrency: number; nice: number };
   logLevel: LogLevel;
   authRateLimit: number; // requests per minute per IP, 0 = off
   loginFailureLimit: number; // failed logins per username per 15 minutes, 0 = off
@@ -96,6 +97,25 @@ export function loadConfig(env: Env): Readonly<Config> {
   // Outside production a missing secret is generated per process: tokens then die with the process.
   secret ??= randomBytes(48).toString('base64url');
 
+  /**
+   * argon2 is CPU-bound: more hashes at once than CPUs cannot hash faster, and each
+   * running hash holds its own 19 MiB, kept by its thread's allocator afterwards.
+   * Hashes beyond ARGON2_CONCURRENCY wait in the process, not on the pool
+   * (app/services/password.service.ts). A pool one thread larger than the
+   * concurrency gives database work a thread of its own (README, Performance).
+   */
+  function threadPool(): Config['threadPool'] {
+    const size = integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024);
+    return {
+      size,
+      hashConcurrency: integer('ARGON2_CONCURRENCY', Math.min(availableParallelism(), size), 1, size),
+      // In production, the lowest priority, below the event loop, so a burst of logins never makes guarded requests wait for a
+      // core (app/thread-pool.ts). Not on development and test machines: shared with browsers and test
+      // runners, a niced pool would leave database work waiting behind them.
+      nice: integer('THREAD_POOL_NICE', nodeEnv === 'production' ? 19 : 0, 0, 19),
+    };
+  }
+
   const minArgon = nodeEnv === 'test' ? { memoryCost: 1024, timeCost: 1, parallelism: 1 } : OWASP_MIN;
   const argon2: Argon2Params = {
     memoryCost: integer('ARGON2_MEMORY_KIB', OWASP_MIN.memoryCost, minArgon.memoryCost, 4 * 1024 * 1024),
@@ -128,14 +148,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1),
     refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0),
     argon2,
-    threadPool: {
-      // argon2 is CPU-bound: more threads than CPUs cannot hash faster, and each running hash holds its own 19 MiB.
-      size: integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024),
-      // In production, the lowest priority, below the event loop, so a burst of logins never makes guarded requests wait for a
-      // core (app/thread-pool.ts). Not on development and test machines: shared with browsers and test
-      // runners, a niced pool would leave database work waiting behind them.
-      nice: integer('THREAD_POOL_NICE', nodeEnv === 'production' ? 19 : 0, 0, 19),
-    },
+    threadPool: threadPool(),
     logLevel,
     authRateLimit: integer('AUTH_RATE_LIMIT', 30, 0, 1_000_000),
     loginFailureLimit: integer('LOGIN_FAILURE_LIMIT', 10, 0, 1_000_000),

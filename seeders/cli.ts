@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const db = await openDatabase(config.database);
   try {
     await migrate(db.sequelize);
-    const created = await seedDemoUser(db, createPasswordService(config.argon2));
+    const created = await seedDemoUser(db, createPasswordService(config.argon2, config.threadPool.hashConcurrency));
     console.log(created ? `seeded demo user ${DEMO_USER.username} / ${DEMO_USER.password}` : `demo user ${DEMO_USER.username} already exists`);
   } finally {
     await db.sequelize.close();

@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import pLimit from 'p-limit';
 import type { Argon2Params } from '../../config';
 
 export interface PasswordService {
@@ -12,21 +13,30 @@ export interface PasswordService {
  * argon2id with the configured cost. argon2 runs on libuv's thread pool, so a
  * hash never blocks the event loop. Timing: a login for a missing user still pays
  * for one full verification against a hash made with the same parameters.
+ *
+ * At most `concurrency` hashes are handed to the pool at a time; the rest wait
+ * here, in order. Why: the pool is one FIFO queue shared with node-sqlite3, so a
+ * burst of 50 logins would otherwise put every database statement (refreshes,
+ * health checks, the logins' own lookups and inserts) behind 50 hashes, starve the
+ * hashing threads of new work in turn, and leave cores idle. The pool has a thread
+ * more than `concurrency` (config), so a statement never waits for a hash.
  */
-export function createPasswordService(params: Argon2Params): PasswordService {
+export function createPasswordService(params: Argon2Params, concurrency: number): PasswordService {
   const options = { type: argon2.argon2id, ...params } as const;
+  const hashing = pLimit(concurrency);
   let dummyHash: Promise<string> | undefined;
+  const verifyHash = (hash: string, password: string) => hashing(() => argon2.verify(hash, password));
 
   return {
-    hash: (password) => argon2.hash(password, options),
+    hash: (password) => hashing(() => argon2.hash(password, options)),
     async verify(hash, password) {
       if (hash === null) {
-        dummyHash ??= argon2.hash('not-a-real-password-just-for-timing', options);
-        await argon2.verify(await dummyHash, password);
+        dummyHash ??= hashing(() => argon2.hash('not-a-real-password-just-for-timing', options));
+        await verifyHash(await dummyHash, password);
         return false;
       }
       try {
-        return await argon2.verify(hash, password);
+        return await verifyHash(hash, password);
       } catch {
         return false; // a malformed stored hash must not become a 500 or a login
       }

@@ -136,4 +136,4 @@ function watchRss(pid, intervalMs = 100) {
   };
 }
 
-module.exports = { ROOT, SERVER_ENTRY, startServer, stop, startReference, ask, watchRss, memoryOf, getStatus, sleep };
+module.exports = { ROOT, SERVER_ENTRY, startServer, stop, startReference, ask, watchRss, memoryOf, sleep };

@@ -1,10 +1,13 @@
 'use strict';
 /**
  * Reference (c): the login ceiling. A raw argon2id verify loop with the server's
- * own parameters, thread pool size and pool priority (read through the server's own
+ * own parameters, as many hashes at once as the server runs (ARGON2_CONCURRENCY,
+ * the CPUs by default) and the same pool priority, read through the server's own
  * config loader from the same environment and started by the same code, so they
- * cannot drift), keeping the libuv pool full. Nothing else runs here: no HTTP, no
- * database, so this is the most verifications per second the hash allows.
+ * cannot drift. The pool here has exactly one thread per concurrent hash (the
+ * server's extra database thread would only cost this loop), and it is kept full.
+ * Nothing else runs here: no HTTP, no database, so this is the most verifications
+ * per second the hash allows.
  *
  * IPC: the parent sends {measure: seconds}; the child answers {ops, seconds}.
  */
@@ -18,8 +21,8 @@ const PASSWORD = 'correct horse battery staple';
 async function main() {
   const config = loadConfig(process.env);
   const params = config.argon2;
-  const poolSize = config.threadPool.size;
-  startThreadPool(config.threadPool); // as server.ts does
+  const poolSize = config.threadPool.hashConcurrency;
+  startThreadPool({ ...config.threadPool, size: poolSize }); // as server.ts does, without the database thread
   const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, ...params });
 
   async function measure(seconds) {

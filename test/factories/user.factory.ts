@@ -4,7 +4,7 @@ import { createPasswordService } from '../../app/services/password.service';
 import { usernameKey } from '../../app/services/user.service';
 import type { Database, UserRow } from '../../models';
 
-const cheapPasswords = createPasswordService({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+const cheapPasswords = createPasswordService({ memoryCost: 1024, timeCost: 1, parallelism: 1 }, 2);
 let sequence = 0;
 
 export interface TestUser {

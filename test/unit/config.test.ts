@@ -70,6 +70,8 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY'],
     [{ SEED_DEMO_USER: 'maybe' }, 'SEED_DEMO_USER'],
     [{ UV_THREADPOOL_SIZE: '0' }, 'UV_THREADPOOL_SIZE'],
+    [{ ARGON2_CONCURRENCY: '0' }, 'ARGON2_CONCURRENCY'],
+    [{ UV_THREADPOOL_SIZE: '2', ARGON2_CONCURRENCY: '3' }, 'ARGON2_CONCURRENCY'],
     [{ UV_THREADPOOL_SIZE: 'two' }, 'UV_THREADPOOL_SIZE'],
     [{ THREAD_POOL_NICE: '20' }, 'THREAD_POOL_NICE'],
     [{ THREAD_POOL_NICE: '-5' }, 'THREAD_POOL_NICE'],
@@ -101,10 +103,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }).argon2.memoryCost).toBe(1024);
   });
 
-  it('sizes the thread pool to the CPUs by default, its threads at nice 19 in production only', () => {
-    expect(loadConfig({}).threadPool).toEqual({ size: availableParallelism(), nice: 0 });
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).threadPool).toEqual({ size: availableParallelism(), nice: 19 });
-    expect(loadConfig({ UV_THREADPOOL_SIZE: '3', THREAD_POOL_NICE: '0' }).threadPool).toEqual({ size: 3, nice: 0 });
+  it('sizes the thread pool to the CPUs and hashes on all of it by default, at nice 19 in production only', () => {
+    const cpus = availableParallelism();
+    expect(loadConfig({}).threadPool).toEqual({ size: cpus, hashConcurrency: cpus, nice: 0 });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).threadPool).toEqual({ size: cpus, hashConcurrency: cpus, nice: 19 });
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '3', THREAD_POOL_NICE: '0' }).threadPool).toEqual({ size: 3, hashConcurrency: Math.min(cpus, 3), nice: 0 });
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '3', ARGON2_CONCURRENCY: '2' }).threadPool).toEqual({ size: 3, hashConcurrency: 2, nice: 0 });
+  });
+
+  it('never hashes on more threads than the pool has, nor on more than the CPUs unless told', () => {
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '1' }).threadPool.hashConcurrency).toBe(1);
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '64' }).threadPool.hashConcurrency).toBe(availableParallelism());
   });
 
   it('reads TRUST_PROXY and CORS_ORIGINS', () => {
