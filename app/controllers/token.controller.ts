@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
 import { bearerTokenFromHeader, tokenInSeveralPlaces } from '../auth/bearer';
 import { bodyOrCookieToken, refreshTokenFromCookie, refreshTokenInSeveralPlaces } from '../auth/refresh-cookie';
-import { invalidRefreshToken, invalidRequest } from '../errors';
+import { AppError, invalidRefreshToken, invalidRequest } from '../errors';
 import type { RefreshTokenService } from '../services/refresh-token.service';
 import type { TokenService } from '../services/token.service';
 import type { TokenResponder } from './token-response';
@@ -45,7 +45,14 @@ export function createTokenController(tokens: TokenService, refreshTokens: Refre
     /** POST /token/refresh */
     async refresh(req: Request, res: Response) {
       const { token, fromCookie } = presentedRefreshToken(req);
-      responder.send(req, res, await tokens.refresh(token), { fromCookie });
+      try {
+        responder.send(req, res, await tokens.refresh(token), { fromCookie });
+      } catch (error) {
+        // A dead cookie token (unknown, expired, revoked, reused) would come back on every page
+        // load: clear it with the 401. Not on a 5xx, when the token may well still be good.
+        if (fromCookie && error instanceof AppError && error.status === 401) responder.clear(req, res);
+        throw error;
+      }
     },
 
     /**

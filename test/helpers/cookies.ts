@@ -38,6 +38,14 @@ export function cookieToken(res: request.Response): string {
   return [...values][0];
 }
 
+/** The response clears the refresh cookie on both of its paths (and sets nothing else). */
+export function expectCleared(res: request.Response): void {
+  expect(setCookies(res).map((c) => c.raw)).toEqual([
+    'refresh_token=; Path=/token; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
+    'refresh_token=; Path=/auth/logout; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
+  ]);
+}
+
 /** A browser-style login: same origin, cookie delivery asked for. */
 export async function cookieLogin(app: Express, username: string, password: string) {
   const res = await request(app)

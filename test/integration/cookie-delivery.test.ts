@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
 import { fakeClock } from '../helpers/clock';
-import { cookieLogin, cookieToken, HOST, OWN_ORIGIN, setCookies, tokenRow } from '../helpers/cookies';
+import { cookieLogin, cookieToken, expectCleared, HOST, OWN_ORIGIN, setCookies, tokenRow } from '../helpers/cookies';
 import { createUser, login } from '../factories/user.factory';
 
 const THIRTY_DAYS = 30 * 86400;
@@ -157,10 +157,35 @@ describe('refresh token delivery by cookie', () => {
       expect(res.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'refresh_token' }] });
     });
 
-    it('responds 401 to an unknown cookie token', async () => {
+    it('responds 401 to an unknown cookie token and clears the cookie, so the browser stops sending it', async () => {
       const res = await withCookie(request(ctx.app).post('/token/refresh'), 'not-a-real-token');
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ error: 'invalid_grant', code: 'token_invalid' });
+      expectCleared(res);
+    });
+
+    it('clears the cookie of a session ended elsewhere (revoked token)', async () => {
+      const { username, password } = await createUser(ctx.db);
+      const { refreshToken } = await cookieLogin(ctx.app, username, password);
+      expect((await request(ctx.app).post('/token/revoke').send({ token: refreshToken })).status).toBe(200);
+      const res = await withCookie(request(ctx.app).post('/token/refresh'), refreshToken);
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('token_revoked');
+      expectCleared(res);
+    });
+
+    it('leaves the cookie alone when the request itself is wrong (400): the token may still be good', async () => {
+      const { username, password } = await createUser(ctx.db);
+      const { refreshToken } = await cookieLogin(ctx.app, username, password);
+      const res = await withCookie(request(ctx.app).post('/token/refresh'), refreshToken).send({ refresh_token: refreshToken });
+      expect(res.status).toBe(400);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('leaves the cookie alone when an API client’s body token is refused', async () => {
+      const res = await request(ctx.app).post('/token/refresh').send({ refresh_token: 'not-a-real-token' });
+      expect(res.status).toBe(401);
+      expect(res.headers['set-cookie']).toBeUndefined();
     });
   });
 });

@@ -1,18 +1,10 @@
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
-import { cookieLogin, cookieToken, HOST, OWN_ORIGIN, setCookies, tokenRow } from '../helpers/cookies';
+import { cookieLogin, cookieToken, expectCleared, HOST, OWN_ORIGIN, tokenRow } from '../helpers/cookies';
 import { createUser, login } from '../factories/user.factory';
 
 /** A request from the page at OWN_ORIGIN carrying the refresh cookie. */
 const withCookie = (req: request.Test, token: string) => req.set('Host', HOST).set('Origin', OWN_ORIGIN).set('Cookie', `refresh_token=${token}`);
-
-function expectCleared(res: request.Response) {
-  const cookies = setCookies(res);
-  expect(cookies.map((c) => c.raw)).toEqual([
-    'refresh_token=; Path=/token; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
-    'refresh_token=; Path=/auth/logout; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
-  ]);
-}
 
 describe('refresh cookie on revoke, logout and password change', () => {
   let ctx: TestContext;
