@@ -18,8 +18,9 @@ export interface PasswordService {
  * here, in order. Why: the pool is one FIFO queue shared with node-sqlite3, so a
  * burst of 50 logins would otherwise put every database statement (refreshes,
  * health checks, the logins' own lookups and inserts) behind 50 hashes, starve the
- * hashing threads of new work in turn, and leave cores idle. The pool has a thread
- * more than `concurrency` (config), so a statement never waits for a hash.
+ * hashing threads of new work in turn. Now a statement waits at most for one running
+ * hash to finish, and for none when the pool has a thread more than `concurrency`
+ * (UV_THREADPOOL_SIZE, config).
  */
 export function createPasswordService(params: Argon2Params, concurrency: number): PasswordService {
   const options = { type: argon2.argon2id, ...params } as const;

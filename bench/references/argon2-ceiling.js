@@ -4,8 +4,8 @@
  * own parameters, as many hashes at once as the server runs (ARGON2_CONCURRENCY,
  * the CPUs by default) and the same pool priority, read through the server's own
  * config loader from the same environment and started by the same code, so they
- * cannot drift. The pool here has exactly one thread per concurrent hash (the
- * server's extra database thread would only cost this loop), and it is kept full.
+ * cannot drift. The pool here has exactly one thread per concurrent hash (a larger
+ * pool, were the server given one, would only slow this loop), and it is kept full.
  * Nothing else runs here: no HTTP, no database, so this is the most verifications
  * per second the hash allows.
  *

@@ -5,7 +5,7 @@ import { login } from '../security/faults/flows';
  * argon2 and node-sqlite3 share libuv's thread pool, a FIFO queue. A burst of
  * logins must not put database work (every refresh, registration and health check)
  * behind all of its hashes: at most ARGON2_CONCURRENCY hashes are on the pool at a
- * time, and the pool keeps a thread more than that (app/services/password.service.ts).
+ * time, so a statement waits at most for one running hash (app/services/password.service.ts).
  * Real server process, argon2 at its production cost.
  */
 describe('a burst of logins', () => {

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
 import { fakeClock } from '../helpers/clock';
+import { sha256 } from '../helpers/cookies';
 import { createSession, createUser, login } from '../factories/user.factory';
 
-const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 
 describe('POST /token/refresh', () => {
   let ctx: TestContext;

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import argon2 from 'argon2';
 import request from 'supertest';
 import { createServices } from '../../app';
 import { usernameKey } from '../../app/services/user.service';
 import { seedDemoUser, DEMO_USER } from '../../seeders/demo-user';
 import { createTestContext, TestContext } from '../helpers/app';
+import { sha256 } from '../helpers/cookies';
 import { createSession, createUser, login } from '../factories/user.factory';
 import { countRows, everyStoredValue, snapshotUser } from './support/db';
 
@@ -251,7 +251,7 @@ describe('the database holds no plaintext password and no raw token', () => {
     const stored = await everyStoredValue(ctx.db);
     // The scan sees the data: every refresh token's SHA-256 is there, and an argon2id hash.
     for (const token of [tokens.refresh_token, third.refresh_token]) {
-      expect(stored).toContain(createHash('sha256').update(token).digest('hex'));
+      expect(stored).toContain(sha256(token));
     }
     expect(stored.some((value) => value.startsWith('$argon2id$'))).toBe(true);
     for (const secret of secrets) {

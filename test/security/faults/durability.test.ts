@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import sqlite3 from 'sqlite3';
+import { sha256 } from '../../helpers/cookies';
 import { killAllServers, removeTempDirs, startServer } from '../../helpers/server-process';
 import { login, newCredentials, refresh, register, session } from './flows';
 
@@ -19,8 +19,6 @@ const CHAINS = 12;
 const REGISTER_WORKERS = 6;
 const KILL_AFTER_ACKS = 100;
 const LOAD_LIMIT_MS = 8000;
-
-const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 
 function rowsOf<T>(file: string, sql: string): Promise<T[]> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { POSTGRES_TIMEOUTS } from '../../../models';
+import { sha256 } from '../../helpers/cookies';
 import { call, killAllServers, Reply, removeTempDirs, ServerProcess, sleep, startServer } from '../../helpers/server-process';
 import { startTcpProxy, TcpProxy } from '../../helpers/tcp-proxy';
 import { login, newCredentials, protectedRoute, refresh, register, session } from './flows';
@@ -160,7 +161,7 @@ describe('PostgreSQL', () => {
         const { rows } = await db.query(
           `SELECT count(*) FILTER (WHERE rotated_at IS NULL AND revoked_at IS NULL)::int AS live, count(*)::int AS total
             FROM refresh_tokens WHERE chain_id = (SELECT chain_id FROM refresh_tokens WHERE token_hash = $1)`,
-          [createHash('sha256').update(token).digest('hex')],
+          [sha256(token)],
         );
         expect(rows[0]).toEqual({ live: 1, total: 2 });
       } finally {
