@@ -24,6 +24,8 @@ export interface Config {
   accessTokenTtl: number; // seconds
   refreshTokenTtl: number; // seconds
   refreshReuseInterval: number; // seconds
+  /** Absolute lifetime of a login session, whatever its rotations (seconds; 0 = none). */
+  sessionMaxLifetime: number;
   argon2: Argon2Params;
   /** libuv's pool, where argon2 and node-sqlite3 run: `hashConcurrency` of its `size` threads at most hash at a time. */
   threadPool: { size: number; hashConcurrency: number; nice: number };
@@ -147,6 +149,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60, 1),
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1),
     refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0),
+    sessionMaxLifetime: duration('SESSION_MAX_LIFETIME', 90 * 86400, 0),
     argon2,
     threadPool: threadPool(),
     logLevel,

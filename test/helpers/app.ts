@@ -5,6 +5,7 @@ import type { Clock } from '../../app/clock';
 import { Config, Env, loadConfig } from '../../config';
 import { Database, openDatabase } from '../../models';
 import { migrate } from '../../models/migrate';
+import { createPostgresDatabase } from './postgres';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 
@@ -29,16 +30,32 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-/** A fresh in-memory database with migrations applied, and an app over it. */
-export async function createTestContext(options: { env?: Env; clock?: Clock; logger?: Logger } = {}): Promise<TestContext> {
-  const config = loadConfig({ ...TEST_ENV, ...options.env });
+export type Dialect = 'sqlite' | 'postgres';
+export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
+
+export interface TestContextOptions {
+  env?: Env;
+  clock?: Clock;
+  logger?: Logger;
+  /** sqlite (default): a fresh in-memory database; postgres: a fresh database on the local test server, dropped on close. */
+  dialect?: Dialect;
+}
+
+/** A fresh database with migrations applied, and an app over it. */
+export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {
+  const postgres = options.dialect === 'postgres' ? await createPostgresDatabase() : null;
+  const baseEnv = { ...TEST_ENV, ...(postgres ? { DATABASE_URL: postgres.url } : {}), ...options.env };
+  const config = loadConfig(baseEnv);
   const db = await openDatabase(config.database);
   await migrate(db.sequelize);
   return {
     app: createApp({ config, db, clock: options.clock, logger: options.logger }),
     db,
     config,
-    appWith: (more) => createApp({ config: loadConfig({ ...TEST_ENV, ...options.env, ...more.env }), db, clock: more.clock, logger: more.logger }),
-    close: () => db.sequelize.close(),
+    appWith: (more) => createApp({ config: loadConfig({ ...baseEnv, ...more.env }), db, clock: more.clock, logger: more.logger }),
+    async close() {
+      await db.sequelize.close();
+      await postgres?.drop();
+    },
   };
 }
