@@ -44,7 +44,7 @@ export function createServices({ config, db, clock = systemClock }: AppDeps) {
   const accessTokens = createAccessTokenService(config, clock);
   const refreshTokens = createRefreshTokenService(config, db, clock);
   const users = createUserService(db, passwords, refreshTokens);
-  const tokens = createTokenService(accessTokens, refreshTokens, sessions, () => clock.now());
+  const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
   return { passwords, sessions, accessTokens, refreshTokens, users, tokens };
 }
 

@@ -3,15 +3,18 @@ import path from 'node:path';
 import { Sequelize } from 'sequelize';
 import type { DatabaseTarget } from '../config/database-url';
 import { defineRefreshTokenModel, RefreshTokenModel } from './refresh-token.model';
+import { defineSessionModel, SessionModel } from './session.model';
 import { defineUserModel, UserModel } from './user.model';
 
 export type { UserRow, UserModel } from './user.model';
 export type { RefreshTokenRow, RefreshTokenModel } from './refresh-token.model';
+export type { SessionRow, SessionModel } from './session.model';
 
 export interface Database {
   sequelize: Sequelize;
   User: UserModel;
   RefreshToken: RefreshTokenModel;
+  Session: SessionModel;
 }
 
 export interface OpenDatabaseOptions {
@@ -64,8 +67,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
 
   const User = defineUserModel(sequelize);
   const RefreshToken = defineRefreshTokenModel(sequelize);
+  const Session = defineSessionModel(sequelize);
   User.hasMany(RefreshToken, { foreignKey: 'userId', onDelete: 'CASCADE' });
   RefreshToken.belongsTo(User, { foreignKey: 'userId' });
+  User.hasMany(Session, { foreignKey: 'userId', onDelete: 'CASCADE' });
+  Session.belongsTo(User, { foreignKey: 'userId' });
 
   await sequelize.authenticate();
   if (target.dialect === 'sqlite' && target.storage !== ':memory:') {
@@ -73,5 +79,5 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
     await sequelize.query('PRAGMA synchronous = FULL');
     await sequelize.query('PRAGMA busy_timeout = 5000');
   }
-  return { sequelize, User, RefreshToken };
+  return { sequelize, User, RefreshToken, Session };
 }

@@ -2,9 +2,9 @@ import { DataTypes, Model, ModelStatic, Optional, Sequelize } from 'sequelize';
 
 /**
  * One refresh token of a login session. Only a SHA-256 of the token is stored.
- * Tokens of one login form a chain (`chainId`); rotation marks the presented token
- * `rotatedAt` and inserts its successor. Reuse of a rotated token past the grace
- * interval revokes the whole chain (`revokedAt` on every member).
+ * Tokens of one login form a chain (`chainId`, the id of its session row); rotation
+ * marks the presented token `rotatedAt` and inserts its successor. Revocation,
+ * whatever its cause, is the session's (models/session.model.ts).
  */
 export interface RefreshTokenAttributes {
   id: string;
@@ -14,11 +14,10 @@ export interface RefreshTokenAttributes {
   tokenHash: string;
   expiresAt: Date;
   rotatedAt: Date | null;
-  revokedAt: Date | null;
   createdAt: Date;
 }
 
-export type RefreshTokenCreation = Optional<RefreshTokenAttributes, 'id' | 'parentId' | 'rotatedAt' | 'revokedAt' | 'createdAt'>;
+export type RefreshTokenCreation = Optional<RefreshTokenAttributes, 'id' | 'parentId' | 'rotatedAt' | 'createdAt'>;
 export interface RefreshTokenRow extends Model<RefreshTokenAttributes, RefreshTokenCreation>, RefreshTokenAttributes {}
 export type RefreshTokenModel = ModelStatic<RefreshTokenRow>;
 
@@ -33,7 +32,6 @@ export function defineRefreshTokenModel(sequelize: Sequelize): RefreshTokenModel
       tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
       expiresAt: { type: DataTypes.DATE, allowNull: false },
       rotatedAt: { type: DataTypes.DATE, allowNull: true },
-      revokedAt: { type: DataTypes.DATE, allowNull: true },
       createdAt: { type: DataTypes.DATE, allowNull: false },
     },
     { tableName: 'refresh_tokens', underscored: true, updatedAt: false },

@@ -26,7 +26,7 @@ export function createUserController(users: UserService, tokens: TokenService, r
      */
     async changePassword(req: Request, res: Response) {
       const { current_password: current, new_password: next } = matchedData(req) as { current_password: string; new_password: string };
-      const user = await users.changePassword(req.user!.id, current, next);
+      const user = await users.changePassword(req.user!, current, next);
       responder.send(req, res, await tokens.issueFor(user));
     },
   };

@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'token_expired'
   | 'token_revoked'
   | 'refresh_reused'
+  | 'token_superseded'
   | 'token_in_several_places'
   | 'csrf_rejected'
   | 'username_taken'

@@ -21,7 +21,7 @@ export const invalidCredentials = () =>
   });
 
 /** A refresh token that cannot be used (unknown, expired, revoked or replayed). */
-export const invalidRefreshToken = (code: Extract<ErrorCode, 'token_invalid' | 'token_expired' | 'token_revoked' | 'refresh_reused'>, description: string) =>
+export const invalidRefreshToken = (code: Extract<ErrorCode, 'token_invalid' | 'token_expired' | 'token_revoked' | 'refresh_reused' | 'token_superseded'>, description: string) =>
   new AppError(401, 'invalid_grant', code, {
     description,
     headers: { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${quoted(description)}"` },

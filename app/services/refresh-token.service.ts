@@ -1,85 +1,107 @@
 import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { UniqueConstraintError } from 'sequelize';
 import type { Config } from '../../config';
-import type { Database, RefreshTokenRow } from '../../models';
-import { insertRefreshToken, insertSuccessorIfLive } from '../../models/refresh-token.queries';
+import type { Database } from '../../models';
+import { findTokenState, insertSession, insertSuccessorIfLive, revokeSession, revokeSessionsOf, TokenState } from '../../models/refresh-token.queries';
 import type { Clock } from '../clock';
 import { invalidRefreshToken } from '../errors';
 
 export interface IssuedRefreshToken {
   token: string;
   userId: string;
+  /** The session version the access token issued beside this refresh token must carry. */
+  sessionVersion: number;
+  /** When this token stops working: its own expiry or the session's end, whichever comes first. */
   expiresAt: Date;
 }
 
 export interface RefreshTokenService {
-  /** Starts a new chain (a login). */
-  issue(userId: string): Promise<IssuedRefreshToken>;
+  /** Starts a new session (a login) under the session version the credentials were read with. */
+  issue(user: { id: string; sessionVersion: number }): Promise<IssuedRefreshToken>;
   /** Exchanges a refresh token for its successor; throws 401 invalid_grant errors. */
   rotate(token: string): Promise<IssuedRefreshToken>;
-  /** Revokes the chain the token belongs to; when `userId` is given, only if it is theirs. */
+  /** Revokes the session the token belongs to; when `userId` is given, only if it is theirs. */
   revokeChainOf(token: string, userId?: string): Promise<boolean>;
+  /** Revokes every session of the user that could still be used. */
   revokeAllOf(userId: string): Promise<number>;
 }
 
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+const revoked = () => invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
+const expired = () => invalidRefreshToken('token_expired', 'The refresh token has expired. Log in again.');
+
 /**
  * Refresh tokens are 256 random bits, stored only as SHA-256 (a fast hash is
  * enough for a value with that much entropy; argon2 is for low-entropy passwords).
  *
- * Rotation takes no transaction and cannot fork a chain: one conditional statement
- * inserts the successor only while the presented token is unrotated (a trigger marks
- * it rotated in the same statement), so exactly one request wins. The successor is not random
- * but HMAC(key, presented token), so a request that lost the race inside the reuse
- * grace interval can hand out the very same successor without the server ever
+ * The tokens of one login form a chain; its session row (models/session.model.ts)
+ * holds what ends it: revocation, the user's session version, the login time.
+ * Rotation takes no transaction and cannot fork a chain or outrun a revocation: one
+ * conditional statement inserts the successor only while the presented token and
+ * its session are live (models/refresh-token.queries.ts). The successor is not
+ * random but HMAC(key, presented token), so a request that lost the race inside the
+ * reuse grace interval can hand out the very same successor without the server ever
  * storing a raw token: several browser tabs refreshing at once all end up holding
- * the one live token. Past the interval a replay is theft and revokes the chain.
+ * the one live token. Past the interval a replay is theft and revokes the session.
  */
 export function createRefreshTokenService(config: Readonly<Config>, db: Database, clock: Clock): RefreshTokenService {
-  const { RefreshToken } = db;
   const successorKey = Buffer.from(hkdfSync('sha256', config.jwt.secret, Buffer.alloc(0), 'refresh-token-successor', 32));
   const successorOf = (token: string) => createHmac('sha256', successorKey).update(token).digest('base64url');
   const ttlMs = config.refreshTokenTtl * 1000;
   const graceMs = config.refreshReuseInterval * 1000;
+  const maxLifetimeMs = config.sessionMaxLifetime * 1000;
 
-  async function insertSuccessor(parent: RefreshTokenRow, token: string, now: Date): Promise<IssuedRefreshToken> {
-    const { id: parentId, userId, chainId } = parent;
-    const expiresAt = new Date(now.getTime() + ttlMs);
-    try {
-      await insertRefreshToken(db, { id: randomUUID(), userId, chainId, parentId, tokenHash: sha256(token), expiresAt, createdAt: now });
-      return { token, userId, expiresAt };
-    } catch (error) {
-      if (!(error instanceof UniqueConstraintError)) throw error;
-      // A concurrent duplicate inside the grace interval inserted it first: same token, same row.
-      const row = await RefreshToken.findOne({ where: { tokenHash: sha256(token) }, rejectOnEmpty: true });
-      return { token, userId: row.userId, expiresAt: row.expiresAt };
+  /** Sessions begun before this are over (SESSION_MAX_LIFETIME; 0 means never). */
+  const oldestLogin = (now: Date) => new Date(maxLifetimeMs === 0 ? 0 : now.getTime() - maxLifetimeMs);
+  /** A token's expiry as the client should see it: never past its session's end. */
+  const usableUntil = (tokenExpiresAt: Date, sessionCreatedAt: Date) =>
+    maxLifetimeMs === 0 ? tokenExpiresAt : new Date(Math.min(tokenExpiresAt.getTime(), sessionCreatedAt.getTime() + maxLifetimeMs));
+
+  /** Why a session cannot be refreshed now, or null when it can. */
+  function sessionRefusal(state: TokenState, now: Date) {
+    if (state.sessionVersion === null || state.userVersion === null || state.revokedAt) return revoked();
+    if (state.sessionVersion !== state.userVersion) return revoked();
+    if (state.sessionCreatedAt!.getTime() <= oldestLogin(now).getTime()) {
+      return invalidRefreshToken('token_expired', 'The session has reached its maximum lifetime. Log in again.');
     }
+    return null;
   }
 
-  async function revokeChain(chainId: string, now: Date): Promise<void> {
-    await RefreshToken.update({ revokedAt: now }, { where: { chainId, revokedAt: null } });
-  }
-
-  /** A rotated token presented again: inside the grace interval its one successor, past it theft. */
-  async function replay(row: RefreshTokenRow, rotatedAt: Date, successor: string, now: Date): Promise<IssuedRefreshToken> {
+  /**
+   * A rotated token presented again. Past the grace interval: theft, the session is
+   * revoked. Inside it: the successor, but only while that successor is the
+   * session's live token; once it has been rotated in turn, handing it out would give
+   * the client a dead token whose next use revokes the session.
+   */
+  async function replay(state: TokenState, rotatedAt: Date, successor: string, now: Date): Promise<IssuedRefreshToken> {
     if (graceMs === 0 || now.getTime() - rotatedAt.getTime() > graceMs) {
-      await revokeChain(row.chainId, now);
+      await revokeSession(db, state.chainId, now);
       throw invalidRefreshToken('refresh_reused', 'This refresh token was already used; the session has been revoked. Log in again.');
     }
-    const existing = await RefreshToken.findOne({ where: { tokenHash: sha256(successor) } });
-    if (existing?.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
-    if (existing) return { token: successor, userId: existing.userId, expiresAt: existing.expiresAt };
-    return insertSuccessor(row, successor, now);
+    const next = await findTokenState(db, sha256(successor));
+    if (!next) throw invalidRefreshToken('token_invalid', 'The refresh token is not valid.');
+    const refusal = sessionRefusal(next, now);
+    if (refusal) throw refusal;
+    if (next.rotatedAt) {
+      throw invalidRefreshToken('token_superseded', 'This refresh token was replaced twice since; use the newest one.');
+    }
+    if (next.expiresAt.getTime() <= now.getTime()) throw expired();
+    return { token: successor, userId: next.userId!, sessionVersion: next.sessionVersion!, expiresAt: usableUntil(next.expiresAt, next.sessionCreatedAt!) };
   }
 
   return {
-    async issue(userId) {
+    async issue(user) {
       const token = randomBytes(32).toString('base64url');
       const now = clock.now();
       const expiresAt = new Date(now.getTime() + ttlMs);
-      await insertRefreshToken(db, { id: randomUUID(), userId, chainId: randomUUID(), parentId: null, tokenHash: sha256(token), expiresAt, createdAt: now });
-      return { token, userId, expiresAt };
+      const chainId = randomUUID();
+      await insertSession(
+        db,
+        { id: chainId, userId: user.id, sessionVersion: user.sessionVersion, createdAt: now },
+        { id: randomUUID(), userId: user.id, chainId, parentId: null, tokenHash: sha256(token), expiresAt, createdAt: now },
+      );
+      return { token, userId: user.id, sessionVersion: user.sessionVersion, expiresAt: usableUntil(expiresAt, now) };
     },
 
     async rotate(token) {
@@ -89,37 +111,31 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
       // The usual case, a live token presented once: one statement inserts its successor and marks it rotated.
       const expiresAt = new Date(now.getTime() + ttlMs);
       try {
-        const rotated = await insertSuccessorIfLive(db, hash, { id: randomUUID(), tokenHash: sha256(successor), expiresAt, createdAt: now });
-        if (rotated) return { token: successor, userId: rotated.userId, expiresAt };
+        const rotated = await insertSuccessorIfLive(db, hash, { id: randomUUID(), tokenHash: sha256(successor), expiresAt, createdAt: now }, oldestLogin(now));
+        if (rotated) return { token: successor, userId: rotated.userId, sessionVersion: rotated.sessionVersion, expiresAt: usableUntil(expiresAt, rotated.sessionCreatedAt) };
       } catch (error) {
         // PostgreSQL: a concurrent rotation of this token inserted the same successor first; the replay path below answers.
         if (!(error instanceof UniqueConstraintError)) throw error;
       }
 
-      // Otherwise say why: unknown, revoked, expired, or rotated already (a replay). A row neither
-      // revoked nor rotated failed the statement's `expires_at > now` with this same `now`: expired.
-      const row = await RefreshToken.findOne({ where: { tokenHash: hash } });
-      if (!row) throw invalidRefreshToken('token_invalid', 'The refresh token is not valid.');
-      if (row.revokedAt) throw invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
-      if (row.expiresAt.getTime() <= now.getTime() || !row.rotatedAt) {
-        throw invalidRefreshToken('token_expired', 'The refresh token has expired. Log in again.');
-      }
-      return replay(row, row.rotatedAt, successor, now);
+      // Otherwise say why: unknown, revoked, over, expired, or rotated already (a replay).
+      const state = await findTokenState(db, hash);
+      if (!state) throw invalidRefreshToken('token_invalid', 'The refresh token is not valid.');
+      const refusal = sessionRefusal(state, now);
+      if (refusal) throw refusal;
+      if (!state.rotatedAt) throw expired(); // live session, unrotated token: it failed the statement's `expires_at > now`
+      return replay(state, state.rotatedAt, successor, now);
     },
 
     async revokeChainOf(token, userId) {
-      const row = await RefreshToken.findOne({ where: { tokenHash: sha256(token) } });
-      if (!row || (userId !== undefined && row.userId !== userId)) return false;
-      await revokeChain(row.chainId, clock.now());
-      return true;
+      const state = await findTokenState(db, sha256(token));
+      if (!state) return false;
+      return revokeSession(db, state.chainId, clock.now(), userId);
     },
 
     async revokeAllOf(userId) {
-      const [count] = await RefreshToken.update(
-        { revokedAt: clock.now() },
-        { where: { userId, revokedAt: null } },
-      );
-      return count;
+      const now = clock.now();
+      return revokeSessionsOf(db, userId, now, oldestLogin(now));
     },
   };
 }

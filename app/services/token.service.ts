@@ -1,7 +1,5 @@
 import type { AccessTokenService } from './access-token.service';
 import type { RefreshTokenService } from './refresh-token.service';
-import type { SessionStateService } from './session-state.service';
-import { invalidRefreshToken } from '../errors';
 
 /** The body of every successful token response (RFC 6749 section 5.1). */
 export interface TokenPair {
@@ -22,7 +20,6 @@ export interface TokenService {
 export function createTokenService(
   accessTokens: AccessTokenService,
   refreshTokens: RefreshTokenService,
-  sessions: SessionStateService,
   now: () => Date,
 ): TokenService {
   function pair(access: { token: string; expiresIn: number }, refresh: { token: string; expiresAt: Date }): TokenPair {
@@ -37,14 +34,14 @@ export function createTokenService(
 
   return {
     async issueFor(user) {
-      const refresh = await refreshTokens.issue(user.id);
+      const refresh = await refreshTokens.issue(user);
       return pair(accessTokens.sign(user), refresh);
     },
     async refresh(refreshToken) {
+      // Signed with the session version the rotation itself checked, never one read afterwards:
+      // a password change or logout-all that lands after the rotation then refuses this token too.
       const refresh = await refreshTokens.rotate(refreshToken);
-      const state = await sessions.get(refresh.userId);
-      if (!state) throw invalidRefreshToken('token_revoked', 'The user no longer exists.');
-      return pair(accessTokens.sign(state), refresh);
+      return pair(accessTokens.sign({ id: refresh.userId, sessionVersion: refresh.sessionVersion }), refresh);
     },
   };
 }

@@ -33,8 +33,11 @@ export interface UserService {
   /** The user whose password matches, or null; unknown users cost as much as wrong passwords. */
   checkCredentials(username: string, password: string): Promise<UserCredentials | null>;
   findById(id: string): Promise<UserRow | null>;
-  /** Verifies the current password, stores the new one, and ends every other session. */
-  changePassword(userId: string, currentPassword: string, newPassword: string): Promise<UserRow>;
+  /**
+   * Verifies the current password, stores the new one, and ends every session. `caller`
+   * is the session the request was authenticated with: if it ended meanwhile, nothing changes.
+   */
+  changePassword(caller: { id: string; sessionVersion: number }, currentPassword: string, newPassword: string): Promise<UserRow>;
   /** Ends every session: refresh tokens revoked, access tokens issued so far refused. */
   endAllSessions(userId: string): Promise<void>;
 }
@@ -42,12 +45,19 @@ export interface UserService {
 export function createUserService(db: Database, passwords: PasswordService, refreshTokens: RefreshTokenService): UserService {
   const { User } = db;
 
-  /** One UPDATE … SET session_version = session_version + 1, so concurrent bumps are never lost. */
-  async function bumpSessionVersion(userId: string, changes: { passwordHash?: string } = {}): Promise<void> {
-    await User.update(
+  /**
+   * One UPDATE … SET session_version = session_version + 1, so concurrent bumps are
+   * never lost. The bump alone ends every session at once: access tokens and
+   * rotations both require the version a session began under (the revocation that
+   * follows only marks those sessions as ended). With `expectedVersion`, nothing
+   * changes unless the version is still that one; returns whether the row changed.
+   */
+  async function bumpSessionVersion(userId: string, changes: { passwordHash?: string } = {}, expectedVersion?: number): Promise<boolean> {
+    const [count] = await User.update(
       { ...changes, sessionVersion: db.sequelize.literal('session_version + 1') as unknown as number },
-      { where: { id: userId } },
+      { where: expectedVersion === undefined ? { id: userId } : { id: userId, sessionVersion: expectedVersion } },
     );
+    return count > 0;
   }
 
   return {
@@ -71,21 +81,27 @@ export function createUserService(db: Database, passwords: PasswordService, refr
       const ok = await passwords.verify(user?.passwordHash ?? null, password);
       if (!user || !ok) return null;
       if (passwords.needsRehash(user.passwordHash)) {
-        // The configured cost went up since this hash was made: upgrade it while we hold the password.
-        await User.update({ passwordHash: await passwords.hash(password) }, { where: { id: user.id }, hooks: false });
+        // The configured cost went up since this hash was made: upgrade it while we hold the password,
+        // unless the password changed while we hashed (the new hash would bring the old password back).
+        await User.update({ passwordHash: await passwords.hash(password) }, { where: { id: user.id, passwordHash: user.passwordHash }, hooks: false });
       }
       return user;
     },
 
     findById: (id) => User.findByPk(id),
 
-    async changePassword(userId, currentPassword, newPassword) {
+    async changePassword({ id: userId, sessionVersion }, currentPassword, newPassword) {
       const user = await User.findByPk(userId);
       if (!user) throw invalidAccessToken('token_revoked', 'The user of this token no longer exists.');
+      if (user.sessionVersion !== sessionVersion) throw invalidAccessToken('token_revoked', 'This token was revoked; log in again.');
       if (!(await passwords.verify(user.passwordHash, currentPassword))) {
         throw new AppError(403, 'invalid_grant', 'password_incorrect', { description: 'The current password is incorrect.' });
       }
-      await bumpSessionVersion(userId, { passwordHash: await passwords.hash(newPassword) });
+      // Only while the sessions this request was checked against are still the user's: a concurrent
+      // password change or logout-all ended this caller's session, and its answer is the same as for any ended session.
+      if (!(await bumpSessionVersion(userId, { passwordHash: await passwords.hash(newPassword) }, sessionVersion))) {
+        throw invalidAccessToken('token_revoked', 'This token was revoked; log in again.');
+      }
       await refreshTokens.revokeAllOf(userId);
       return user.reload();
     },

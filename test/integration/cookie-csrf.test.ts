@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
 import { cookieLogin, HOST, OWN_ORIGIN, tokenRow } from '../helpers/cookies';
+import { sessionOf } from '../helpers/sessions';
 import { createUser, login } from '../factories/user.factory';
 
 const FRONT_END = 'http://localhost:5173'; // listed in CORS_ORIGINS
@@ -69,7 +70,7 @@ describe('CSRF protection of the refresh cookie', () => {
     const res = await cookiePost('/token/revoke', refreshToken, { Origin: EVIL });
     expect(res.status).toBe(403);
     expect(res.body).toEqual(CSRF_BODY);
-    expect((await tokenRow(ctx.db, refreshToken))?.revokedAt).toBeNull();
+    expect((await sessionOf(ctx.db, refreshToken))?.revokedAt).toBeNull();
   });
 
   it('POST /auth/logout responds 403 to a foreign origin and ends nothing', async () => {
@@ -77,7 +78,7 @@ describe('CSRF protection of the refresh cookie', () => {
     const res = await cookiePost('/auth/logout', refreshToken, { Origin: EVIL }).set('Authorization', `Bearer ${accessToken}`).send({ all: true });
     expect(res.status).toBe(403);
     expect(res.body).toEqual(CSRF_BODY);
-    expect((await tokenRow(ctx.db, refreshToken))?.revokedAt).toBeNull();
+    expect((await sessionOf(ctx.db, refreshToken))?.revokedAt).toBeNull();
   });
 
   it('POST /token refuses a cookie login from a foreign origin (login CSRF) and issues nothing', async () => {

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
 import { fakeClock } from '../helpers/clock';
 import { cookieLogin, cookieToken, expectCleared, HOST, OWN_ORIGIN, setCookies, tokenRow } from '../helpers/cookies';
+import { sessionOf } from '../helpers/sessions';
 import { createUser, login } from '../factories/user.factory';
 
 const THIRTY_DAYS = 30 * 86400;
@@ -39,7 +40,8 @@ describe('refresh token delivery by cookie', () => {
       }
       expect(res.headers['cache-control']).toBe('no-store');
       const row = await tokenRow(ctx.db, refreshToken);
-      expect(row).toMatchObject({ userId: user.id, rotatedAt: null, revokedAt: null });
+      expect(row).toMatchObject({ userId: user.id, rotatedAt: null });
+      expect(await sessionOf(ctx.db, refreshToken)).toMatchObject({ userId: user.id, revokedAt: null });
     });
 
     it('gives the cookie the remaining lifetime of the token when the session is older', async () => {
@@ -116,7 +118,8 @@ describe('refresh token delivery by cookie', () => {
       const successor = cookieToken(res);
       expect(successor).not.toBe(refreshToken);
       expect((await tokenRow(ctx.db, refreshToken))?.rotatedAt).not.toBeNull();
-      expect(await tokenRow(ctx.db, successor)).toMatchObject({ rotatedAt: null, revokedAt: null });
+      expect(await tokenRow(ctx.db, successor)).toMatchObject({ rotatedAt: null });
+      expect(await sessionOf(ctx.db, successor)).toMatchObject({ revokedAt: null });
       const me = await request(ctx.app).get('/users/me').set('Authorization', `Bearer ${res.body.access_token}`);
       expect(me.body.username).toBe(username);
     });

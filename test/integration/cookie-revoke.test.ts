@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
-import { cookieLogin, cookieToken, expectCleared, HOST, OWN_ORIGIN, tokenRow } from '../helpers/cookies';
+import { cookieLogin, cookieToken, expectCleared, HOST, OWN_ORIGIN } from '../helpers/cookies';
+import { sessionOf } from '../helpers/sessions';
 import { createUser, login } from '../factories/user.factory';
 
 /** A request from the page at OWN_ORIGIN carrying the refresh cookie. */
@@ -21,7 +22,7 @@ describe('refresh cookie on revoke, logout and password change', () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({});
       expectCleared(res);
-      expect((await tokenRow(ctx.db, refreshToken))?.revokedAt).not.toBeNull();
+      expect((await sessionOf(ctx.db, refreshToken))?.revokedAt).not.toBeNull();
       const again = await withCookie(request(ctx.app).post('/token/refresh'), refreshToken);
       expect(again.status).toBe(401);
       expect(again.body.code).toBe('token_revoked');
@@ -33,7 +34,7 @@ describe('refresh cookie on revoke, logout and password change', () => {
       const res = await withCookie(request(ctx.app).post('/token/revoke'), refreshToken).send({ token: refreshToken });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('token_in_several_places');
-      expect((await tokenRow(ctx.db, refreshToken))?.revokedAt).toBeNull();
+      expect((await sessionOf(ctx.db, refreshToken))?.revokedAt).toBeNull();
     });
 
     it('still responds 400 with the token field when there is neither a body token nor a cookie', async () => {
@@ -59,9 +60,9 @@ describe('refresh cookie on revoke, logout and password change', () => {
       const res = await withCookie(request(ctx.app).post('/auth/logout'), refreshToken).set('Authorization', `Bearer ${accessToken}`);
       expect(res.status).toBe(204);
       expectCleared(res);
-      expect((await tokenRow(ctx.db, refreshToken))?.revokedAt).not.toBeNull();
+      expect((await sessionOf(ctx.db, refreshToken))?.revokedAt).not.toBeNull();
       // Only this session: the other one lives on.
-      expect((await tokenRow(ctx.db, other.refreshToken))?.revokedAt).toBeNull();
+      expect((await sessionOf(ctx.db, other.refreshToken))?.revokedAt).toBeNull();
     });
 
     it('ends every session with all=true and clears the cookie', async () => {
@@ -71,7 +72,7 @@ describe('refresh cookie on revoke, logout and password change', () => {
       const res = await withCookie(request(ctx.app).post('/auth/logout'), refreshToken).set('Authorization', `Bearer ${accessToken}`).send({ all: true });
       expect(res.status).toBe(204);
       expectCleared(res);
-      expect((await tokenRow(ctx.db, other.refreshToken))?.revokedAt).not.toBeNull();
+      expect((await sessionOf(ctx.db, other.refreshToken))?.revokedAt).not.toBeNull();
       expect((await ctx.db.User.findByPk(user.id))?.sessionVersion).toBe(user.sessionVersion + 1);
     });
 
@@ -96,7 +97,7 @@ describe('refresh cookie on revoke, logout and password change', () => {
         .send({ refresh_token: refreshToken });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('token_in_several_places');
-      expect((await tokenRow(ctx.db, refreshToken))?.revokedAt).toBeNull();
+      expect((await sessionOf(ctx.db, refreshToken))?.revokedAt).toBeNull();
     });
 
     it('sends no Set-Cookie to an API client logging out by body token', async () => {
@@ -105,7 +106,7 @@ describe('refresh cookie on revoke, logout and password change', () => {
       const res = await request(ctx.app).post('/auth/logout').set('Authorization', `Bearer ${tokens.access_token}`).send({ refresh_token: tokens.refresh_token });
       expect(res.status).toBe(204);
       expect(res.headers['set-cookie']).toBeUndefined();
-      expect((await tokenRow(ctx.db, tokens.refresh_token))?.revokedAt).not.toBeNull();
+      expect((await sessionOf(ctx.db, tokens.refresh_token))?.revokedAt).not.toBeNull();
     });
   });
 
@@ -123,8 +124,8 @@ describe('refresh cookie on revoke, logout and password change', () => {
       expect(res.status).toBe(200);
       expect(res.body.refresh_token).toBeUndefined();
       const fresh = cookieToken(res);
-      expect(await tokenRow(ctx.db, fresh)).toMatchObject({ revokedAt: null });
-      expect((await tokenRow(ctx.db, refreshToken))?.revokedAt).not.toBeNull();
+      expect(await sessionOf(ctx.db, fresh)).toMatchObject({ revokedAt: null });
+      expect((await sessionOf(ctx.db, refreshToken))?.revokedAt).not.toBeNull();
     });
   });
 });

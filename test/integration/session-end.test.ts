@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
 import { createSession, createUser, login } from '../factories/user.factory';
+import { liveTokenCount } from '../helpers/sessions';
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
@@ -46,7 +47,8 @@ describe('ending sessions', () => {
         expect(guarded.body.code).toBe('token_revoked');
         expect((await request(ctx.app).post('/token/refresh').send({ refresh_token: t.refresh_token })).status).toBe(401);
       }
-      expect(await ctx.db.RefreshToken.count({ where: { userId: user.id, revokedAt: null } })).toBe(0);
+      expect(await ctx.db.Session.count({ where: { userId: user.id, revokedAt: null } })).toBe(0);
+      expect(await liveTokenCount(ctx.db, user.id)).toBe(0);
       // A new login works and its token is accepted.
       const fresh = await login(ctx.app, username, password);
       expect((await request(ctx.app).get('/protected').set(bearer(fresh.access_token))).status).toBe(200);
@@ -102,7 +104,8 @@ describe('ending sessions', () => {
       expect((await request(ctx.app).get('/protected').set(bearer(res.body.access_token))).status).toBe(200);
       expect((await request(ctx.app).post('/token').send({ username, password })).status).toBe(401);
       expect((await request(ctx.app).post('/token').send({ username, password: 'a brand new passphrase' })).status).toBe(200);
-      expect(await ctx.db.RefreshToken.count({ where: { userId: user.id, revokedAt: null } })).toBe(2);
+      expect(await ctx.db.Session.count({ where: { userId: user.id, revokedAt: null } })).toBe(2);
+      expect(await liveTokenCount(ctx.db, user.id)).toBe(2);
     });
 
     it('responds 403 password_incorrect when the current password is wrong, and changes nothing', async () => {

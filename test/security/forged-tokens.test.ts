@@ -6,6 +6,7 @@ import { asymmetric, attackerKeys, b64url, decodePart, encodeJson, forge, hmac, 
 import { expectAccessRefused, expectRefreshRefused } from './support/expectations';
 import { Listening, listen } from './support/raw-http';
 import { snapshotUser } from './support/db';
+import { liveTokenCount } from '../helpers/sessions';
 
 /**
  * RFC 8725 in practice: every way of forging or bending an access JWT that
@@ -201,7 +202,7 @@ describe('forged and misused access tokens', () => {
       const stored = await ctx.db.User.findByPk(victim.user.id, { rejectOnEmpty: true });
       expect(stored.sessionVersion).toBe(0);
       expect(stored.passwordHash).toBe(victim.user.passwordHash);
-      expect(await ctx.db.RefreshToken.count({ where: { userId: victim.user.id, revokedAt: null } })).toBe(1);
+      expect(await liveTokenCount(ctx.db, victim.user.id)).toBe(1);
       const me = await request(ctx.app).get('/users/me').set('Authorization', `Bearer ${victim.tokens.access_token}`);
       expect(me.status).toBe(200);
       const refreshed = await request(ctx.app).post('/token/refresh').send({ refresh_token: victim.tokens.refresh_token });

@@ -105,7 +105,7 @@ describe('PostgreSQL', () => {
   describe('end to end', () => {
     it('migrates an empty database and serves register, login, refresh and guarded routes', async () => {
       server = await startServer({ env });
-      expect(server.logs.find((line) => line.msg === 'migrations applied')).toMatchObject({ migrations: ['001-create-users-and-refresh-tokens', '002-rotation-marks-parent'] });
+      expect(server.logs.find((line) => line.msg === 'migrations applied')).toMatchObject({ migrations: ['001-create-users-and-refresh-tokens', '002-rotation-marks-parent', '003-sessions'] });
       expect(server.logs.find((line) => /^listening/.test(line.msg))).toMatchObject({ database: 'postgres' });
 
       const who = newCredentials('pg');
@@ -159,8 +159,9 @@ describe('PostgreSQL', () => {
       await db.connect();
       try {
         const { rows } = await db.query(
-          `SELECT count(*) FILTER (WHERE rotated_at IS NULL AND revoked_at IS NULL)::int AS live, count(*)::int AS total
-            FROM refresh_tokens WHERE chain_id = (SELECT chain_id FROM refresh_tokens WHERE token_hash = $1)`,
+          `SELECT count(*) FILTER (WHERE t.rotated_at IS NULL AND s.revoked_at IS NULL)::int AS live, count(*)::int AS total
+            FROM refresh_tokens t JOIN sessions s ON s.id = t.chain_id
+            WHERE t.chain_id = (SELECT chain_id FROM refresh_tokens WHERE token_hash = $1)`,
           [sha256(token)],
         );
         expect(rows[0]).toEqual({ live: 1, total: 2 });
