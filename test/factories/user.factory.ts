@@ -7,6 +7,9 @@ import type { Database, UserRow } from '../../models';
 const cheapPasswords = createPasswordService({ memoryCost: 1024, timeCost: 1, parallelism: 1 }, 2);
 let sequence = 0;
 
+/** An argon2id hash at the cheapest test cost (weaker than any config a test sets, so a login rehashes it). */
+export const cheapHash = (password: string): Promise<string> => cheapPasswords.hash(password);
+
 export interface TestUser {
   user: UserRow;
   username: string;
