@@ -103,6 +103,23 @@ describe('POST /token/refresh', () => {
       expect((await refresh(app, b.body.refresh_token)).status).toBe(200);
     });
 
+    it('refuses a replay inside the grace interval once its successor has been rotated too, and keeps the session', async () => {
+      const clock = fakeClock();
+      const app = ctx.appWith({ clock });
+      const { username, password } = await createUser(ctx.db);
+      const first = await login(app, username, password);
+      const second = (await refresh(app, first.refresh_token)).body;
+      const third = (await refresh(app, second.refresh_token)).body;
+      clock.advance(5_000);
+
+      // Handing out `second` now would give the client a dead token whose next use revokes the session.
+      const replay = await refresh(app, first.refresh_token);
+      expect(replay.status).toBe(401);
+      expect(replay.body).toMatchObject({ error: 'invalid_grant', code: 'token_superseded' });
+      const newest = await refresh(app, third.refresh_token);
+      expect(newest.status).toBe(200);
+    });
+
     it('makes every reuse theft when REFRESH_REUSE_INTERVAL is 0', async () => {
       const app = ctx.appWith({ env: { REFRESH_REUSE_INTERVAL: '0' } });
       const { username, password } = await createUser(ctx.db);
