@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler } from 'express';
 import { BaseError as SequelizeError, ConnectionError, TimeoutError } from 'sequelize';
 import { AppError, unavailable } from '../app/errors';
+import { fromServiceError } from '../app/errors/from-service';
+import { ServiceError } from '../app/services/errors';
 
 interface HttpError {
   status?: number;
@@ -41,6 +43,7 @@ function isDatabaseOutage(err: unknown): boolean {
 export const errorHandler: ErrorRequestHandler = function errorHandler(err: unknown, req, res, next) {
   let error: AppError;
   if (err instanceof AppError) error = err;
+  else if (err instanceof ServiceError) error = fromServiceError(err);
   else if (isDatabaseOutage(err)) error = unavailable(err);
   else error = fromHttpError(err as HttpError) ?? new AppError(500, 'server_error', 'internal_error', { description: 'Internal server error.', cause: err });
 

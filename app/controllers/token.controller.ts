@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
 import { bearerTokenFromHeader, tokenInSeveralPlaces } from '../auth/bearer';
 import { bodyOrCookieToken, refreshTokenFromCookie, refreshTokenInSeveralPlaces } from '../auth/refresh-cookie';
-import { AppError, invalidRefreshToken, invalidRequest } from '../errors';
+import { invalidRefreshToken, invalidRequest } from '../errors';
+import { RefreshTokenRefused } from '../services/errors';
 import type { RefreshTokenService } from '../services/refresh-token.service';
 import type { TokenService } from '../services/token.service';
 import type { TokenResponder } from './token-response';
@@ -50,7 +51,8 @@ export function createTokenController(tokens: TokenService, refreshTokens: Refre
       } catch (error) {
         // A dead cookie token (unknown, expired, revoked, reused) would come back on every page
         // load: clear it with the 401. Not on a 5xx, when the token may well still be good.
-        if (fromCookie && error instanceof AppError && error.status === 401) responder.clear(req, res);
+        // Not when superseded: the browser's cookie jar may already hold the newer token another tab received.
+        if (fromCookie && error instanceof RefreshTokenRefused && error.code !== 'token_superseded') responder.clear(req, res);
         throw error;
       }
     },

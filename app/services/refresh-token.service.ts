@@ -4,7 +4,7 @@ import type { Config } from '../../config';
 import type { Database } from '../../models';
 import { findTokenState, insertSession, insertSuccessorIfLive, revokeSession, revokeSessionsOf, TokenState } from '../../models/refresh-token.queries';
 import type { Clock } from '../clock';
-import { invalidRefreshToken } from '../errors';
+import { RefreshTokenRefused } from './errors';
 
 export interface IssuedRefreshToken {
   token: string;
@@ -18,7 +18,7 @@ export interface IssuedRefreshToken {
 export interface RefreshTokenService {
   /** Starts a new session (a login) under the session version the credentials were read with. */
   issue(user: { id: string; sessionVersion: number }): Promise<IssuedRefreshToken>;
-  /** Exchanges a refresh token for its successor; throws 401 invalid_grant errors. */
+  /** Exchanges a refresh token for its successor; throws RefreshTokenRefused. */
   rotate(token: string): Promise<IssuedRefreshToken>;
   /** Revokes the session the token belongs to; when `userId` is given, only if it is theirs. */
   revokeChainOf(token: string, userId?: string): Promise<boolean>;
@@ -28,8 +28,8 @@ export interface RefreshTokenService {
 
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-const revoked = () => invalidRefreshToken('token_revoked', 'This session has been revoked. Log in again.');
-const expired = () => invalidRefreshToken('token_expired', 'The refresh token has expired. Log in again.');
+const revoked = () => new RefreshTokenRefused('token_revoked', 'This session has been revoked. Log in again.');
+const expired = () => new RefreshTokenRefused('token_expired', 'The refresh token has expired. Log in again.');
 
 /**
  * Refresh tokens are 256 random bits, stored only as SHA-256 (a fast hash is
@@ -63,7 +63,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
     if (state.sessionVersion === null || state.userVersion === null || state.revokedAt) return revoked();
     if (state.sessionVersion !== state.userVersion) return revoked();
     if (state.sessionCreatedAt!.getTime() <= oldestLogin(now).getTime()) {
-      return invalidRefreshToken('token_expired', 'The session has reached its maximum lifetime. Log in again.');
+      return new RefreshTokenRefused('token_expired', 'The session has reached its maximum lifetime. Log in again.');
     }
     return null;
   }
@@ -77,14 +77,14 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
   async function replay(state: TokenState, rotatedAt: Date, successor: string, now: Date): Promise<IssuedRefreshToken> {
     if (graceMs === 0 || now.getTime() - rotatedAt.getTime() > graceMs) {
       await revokeSession(db, state.chainId, now);
-      throw invalidRefreshToken('refresh_reused', 'This refresh token was already used; the session has been revoked. Log in again.');
+      throw new RefreshTokenRefused('refresh_reused', 'This refresh token was already used; the session has been revoked. Log in again.');
     }
     const next = await findTokenState(db, sha256(successor));
-    if (!next) throw invalidRefreshToken('token_invalid', 'The refresh token is not valid.');
+    if (!next) throw new RefreshTokenRefused('token_invalid', 'The refresh token is not valid.');
     const refusal = sessionRefusal(next, now);
     if (refusal) throw refusal;
     if (next.rotatedAt) {
-      throw invalidRefreshToken('token_superseded', 'This refresh token was replaced twice since; use the newest one.');
+      throw new RefreshTokenRefused('token_superseded', 'This refresh token was replaced twice since; use the newest one.');
     }
     if (next.expiresAt.getTime() <= now.getTime()) throw expired();
     return { token: successor, userId: next.userId!, sessionVersion: next.sessionVersion!, expiresAt: usableUntil(next.expiresAt, next.sessionCreatedAt!) };
@@ -120,7 +120,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
 
       // Otherwise say why: unknown, revoked, over, expired, or rotated already (a replay).
       const state = await findTokenState(db, hash);
-      if (!state) throw invalidRefreshToken('token_invalid', 'The refresh token is not valid.');
+      if (!state) throw new RefreshTokenRefused('token_invalid', 'The refresh token is not valid.');
       const refusal = sessionRefusal(state, now);
       if (refusal) throw refusal;
       if (!state.rotatedAt) throw expired(); // live session, unrotated token: it failed the statement's `expires_at > now`

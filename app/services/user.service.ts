@@ -1,8 +1,8 @@
 import { UniqueConstraintError } from 'sequelize';
 import type { Database, UserRow } from '../../models';
 import { findCredentials, UserCredentials } from '../../models/user.queries';
-import { AppError, invalidAccessToken } from '../errors';
 import { USERNAME_PATTERN } from '../validators/auth.validator';
+import { CallerSessionEnded, PasswordIncorrect, UsernameTaken } from './errors';
 import type { PasswordService } from './password.service';
 import type { RefreshTokenService } from './refresh-token.service';
 
@@ -67,7 +67,7 @@ export function createUserService(db: Database, passwords: PasswordService, refr
         return await User.create({ username, usernameKey: usernameKey(username), email: email ?? null, passwordHash });
       } catch (error) {
         if (error instanceof UniqueConstraintError) {
-          throw new AppError(409, 'conflict', 'username_taken', { description: 'That username is not available.' });
+          throw new UsernameTaken('That username is not available.');
         }
         throw error;
       }
@@ -92,15 +92,15 @@ export function createUserService(db: Database, passwords: PasswordService, refr
 
     async changePassword({ id: userId, sessionVersion }, currentPassword, newPassword) {
       const user = await User.findByPk(userId);
-      if (!user) throw invalidAccessToken('token_revoked', 'The user of this token no longer exists.');
-      if (user.sessionVersion !== sessionVersion) throw invalidAccessToken('token_revoked', 'This token was revoked; log in again.');
+      if (!user) throw new CallerSessionEnded('The user of this token no longer exists.');
+      if (user.sessionVersion !== sessionVersion) throw new CallerSessionEnded('This token was revoked; log in again.');
       if (!(await passwords.verify(user.passwordHash, currentPassword))) {
-        throw new AppError(403, 'invalid_grant', 'password_incorrect', { description: 'The current password is incorrect.' });
+        throw new PasswordIncorrect('The current password is incorrect.');
       }
       // Only while the sessions this request was checked against are still the user's: a concurrent
       // password change or logout-all ended this caller's session, and its answer is the same as for any ended session.
       if (!(await bumpSessionVersion(userId, { passwordHash: await passwords.hash(newPassword) }, sessionVersion))) {
-        throw invalidAccessToken('token_revoked', 'This token was revoked; log in again.');
+        throw new CallerSessionEnded('This token was revoked; log in again.');
       }
       await refreshTokens.revokeAllOf(userId);
       return user.reload();

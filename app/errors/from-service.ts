@@ -1,0 +1,18 @@
+import { CallerSessionEnded, PasswordIncorrect, RefreshTokenRefused, ServiceError, UsernameTaken } from '../services/errors';
+import { AppError } from './app-error';
+import { invalidAccessToken, invalidRefreshToken } from '.';
+
+/**
+ * A service's refusal as HTTP: a refused refresh token is the grant's 401
+ * invalid_grant (RFC 6749 section 5.2) with a bearer challenge; a caller whose
+ * session ended meanwhile gets the access-token 401 (RFC 6750 section 3.1), which
+ * tells a front end to log in again; a wrong current password is a 403, not a
+ * 401 (front ends read 401 as "refresh your token").
+ */
+export function fromServiceError(error: ServiceError): AppError {
+  if (error instanceof RefreshTokenRefused) return invalidRefreshToken(error.code, error.description);
+  if (error instanceof CallerSessionEnded) return invalidAccessToken('token_revoked', error.description);
+  if (error instanceof PasswordIncorrect) return new AppError(403, 'invalid_grant', 'password_incorrect', { description: error.description });
+  if (error instanceof UsernameTaken) return new AppError(409, 'conflict', 'username_taken', { description: error.description });
+  return new AppError(500, 'server_error', 'internal_error', { description: 'Internal server error.', cause: error });
+}

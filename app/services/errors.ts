@@ -1,0 +1,36 @@
+/**
+ * What services refuse, in the domain's words. Services know nothing of HTTP: the
+ * web layer says each of these as a status, an OAuth error and a challenge, in one
+ * place (app/errors/from-service.ts). `code` is the stable reason clients switch on.
+ */
+export abstract class ServiceError extends Error {
+  abstract readonly code: string;
+  constructor(readonly description: string) {
+    super(description);
+    this.name = new.target.name;
+  }
+}
+
+export type RefreshRefusal = 'token_invalid' | 'token_expired' | 'token_revoked' | 'refresh_reused' | 'token_superseded';
+
+/** A refresh token that cannot be exchanged: unknown, expired, of an ended session, replayed, or superseded. */
+export class RefreshTokenRefused extends ServiceError {
+  constructor(readonly code: RefreshRefusal, description: string) {
+    super(description);
+  }
+}
+
+/** The session the caller authenticated with has ended (or its user is gone) since its access token was checked. */
+export class CallerSessionEnded extends ServiceError {
+  readonly code = 'token_revoked';
+}
+
+/** The current password given to confirm a change is wrong. */
+export class PasswordIncorrect extends ServiceError {
+  readonly code = 'password_incorrect';
+}
+
+/** Registration of a username that exists already (compared case-insensitively). */
+export class UsernameTaken extends ServiceError {
+  readonly code = 'username_taken';
+}
