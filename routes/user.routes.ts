@@ -3,10 +3,14 @@ import type { Routes } from './types';
 import { validate } from '../middleware/validate';
 import { changePasswordRules } from '../app/validators/user.validator';
 
-/** Guarded routes: each needs a valid access token of a live session. */
-export function userRoutes(router: Router, { controllers: { user }, guards }: Routes): Router {
+/**
+ * Guarded routes: each needs a valid access token of a live session. A password
+ * change checks the current password, so its failures count against the account's
+ * login failure budget (a stolen access token is no free password oracle).
+ */
+export function userRoutes(router: Router, { controllers: { user }, guards, limits }: Routes): Router {
   return router
     .get('/protected', guards.accessToken, user.protectedExample)
     .get('/users/me', guards.accessToken, user.me)
-    .put('/users/me/password', guards.trustedOrigin, guards.accessToken, validate(changePasswordRules), user.changePassword);
+    .put('/users/me/password', guards.trustedOrigin, guards.accessToken, validate(changePasswordRules), limits.passwordFailures, user.changePassword);
 }

@@ -172,6 +172,7 @@ export function buildOpenApiDocument() {
             400: error('Invalid new password'),
             401: unauthorized,
             403: error('password_incorrect: the current password is wrong; csrf_rejected: cookie delivery asked from a foreign origin'),
+            429: error('Too many wrong passwords for this account (LOGIN_FAILURE_LIMIT, counted together with failed logins at /token); Retry-After'),
           },
         },
       },
