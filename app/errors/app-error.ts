@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'token_revoked'
   | 'refresh_reused'
   | 'token_in_several_places'
+  | 'refresh_cookie_duplicated'
   | 'csrf_rejected'
   | 'username_taken'
   | 'route_not_found'
