@@ -71,17 +71,6 @@ export function refreshTokenFromCookie(req: Request): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** RFC 6750 section 2: a token sent in two places at once is refused, whichever two they are. */
-export const refreshTokenInSeveralPlaces = () =>
-  invalidRequest('Send the refresh token in one place only: the cookie, the Authorization header or the body.', undefined, 'token_in_several_places');
-
-/** The refresh token of a body field or of the cookie (a 400 when both are sent), and where it came from. */
-export function bodyOrCookieToken(req: Request, fromBody: string | undefined): { token?: string; fromCookie: boolean } {
-  const fromCookie = refreshTokenFromCookie(req);
-  if (fromBody !== undefined && fromCookie !== undefined) throw refreshTokenInSeveralPlaces();
-  return fromCookie !== undefined ? { token: fromCookie, fromCookie: true } : { token: fromBody, fromCookie: false };
-}
-
 /** Does this request read the refresh cookie or ask to have one written? Those are the requests CSRF checks guard. */
 export function usesRefreshCookie(req: Request): boolean {
   return refreshTokenFromCookie(req) !== undefined || requestedDelivery(req) === 'cookie';
