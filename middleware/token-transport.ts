@@ -15,6 +15,7 @@ type SourceOf = RefreshTokenSource | ((req: Request) => RefreshTokenSource | und
  */
 export function checkTokenTransport(sourceOf?: SourceOf): RequestHandler {
   return function checkTokenTransport(req, _res, next) {
+    // Each of these throws its 400; their values are read again where they are used.
     requestedDelivery(req);
     refreshTokenFromCookie(req);
     const source = typeof sourceOf === 'function' ? sourceOf(req) : sourceOf;
