@@ -9,7 +9,7 @@ import { requireTrustedOrigin } from '../middleware/csrf';
 import { errorHandler } from '../middleware/error-handler';
 import { noStore } from '../middleware/no-store';
 import { notFound } from '../middleware/not-found';
-import { loginFailureLimit, perIpLimit } from '../middleware/rate-limit';
+import { accountFailureLimits, perIpLimit } from '../middleware/rate-limit';
 import { requestContext } from '../middleware/request-context';
 import { securityHeaders } from '../middleware/security-headers';
 import { requireAccessToken, requireCredentials } from '../middleware/authenticate';
@@ -55,6 +55,7 @@ export function createApp(deps: AppDeps): Express {
   const services = createServices(deps);
   const passport = createPassport(services);
   const responder = createTokenResponder(config);
+  const failures = accountFailureLimits(config.loginFailureLimit);
 
   const app = express();
   app.disable('x-powered-by');
@@ -84,7 +85,7 @@ export function createApp(deps: AppDeps): Express {
         credentials: requireCredentials(passport),
         trustedOrigin: requireTrustedOrigin(config.corsOrigins),
       },
-      limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: loginFailureLimit(config.loginFailureLimit) },
+      limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: failures.login, passwordFailures: failures.passwordChange },
     }),
   );
   app.use(notFound);

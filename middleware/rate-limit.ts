@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { rateLimit, Options } from 'express-rate-limit';
+import { MemoryStore, rateLimit, Options } from 'express-rate-limit';
 import { AppError } from '../app/errors';
 import { usernameKey } from '../app/services/user.service';
 
@@ -31,21 +31,51 @@ export function perIpLimit(limit: number): RequestHandler {
   });
 }
 
+/** One account's key, whichever door its name came through: "Alice" and "alice" are one account. */
+const accountKey = (username: string) => `user:${usernameKey(username)}`;
+
+export interface AccountFailureLimits {
+  /** POST /token, password grant: keyed by the body's username, known or not (a 429 must not tell them apart). */
+  login: RequestHandler;
+  /** PUT /users/me/password, after the access-token guard: keyed by the caller's own username. */
+  passwordChange: RequestHandler;
+}
+
 /**
- * LOGIN_FAILURE_LIMIT: failed logins per username per 15 minutes (0 = off). Only
- * failures count (successful logins are skipped), so a guessing run against one
- * account is slowed whatever addresses it comes from.
+ * LOGIN_FAILURE_LIMIT: failed password checks per account per 15 minutes (0 = off).
+ * A password is checked at two doors, a login at /token and the current password
+ * at PUT /users/me/password, and both draw on ONE budget: one store, one key per
+ * account. Without the second door a stolen access token would be an unthrottled
+ * oracle for the password, and with two budgets an attacker would simply
+ * alternate doors (issue 14). Only failures count (successes are given back), so
+ * a guessing run is slowed whatever addresses it comes from.
  */
-export function loginFailureLimit(limit: number): RequestHandler {
-  if (limit === 0) return passThrough;
-  return rateLimit({
+export function accountFailureLimits(limit: number): AccountFailureLimits {
+  if (limit === 0) return { login: passThrough, passwordChange: passThrough };
+  const shared = {
     windowMs: 15 * 60_000,
     limit,
     standardHeaders: 'draft-6',
     legacyHeaders: false,
     skipSuccessfulRequests: true,
-    skip: (req) => typeof req.body?.username !== 'string' || (req.body?.grant_type ?? 'password') !== 'password',
-    keyGenerator: (req) => `user:${usernameKey(String(req.body.username))}`,
     handler: tooManyRequests(),
-  });
+    store: new MemoryStore(),
+    // express-rate-limit warns when a store serves two limiters, as that is usually a
+    // mistake; here the shared count is the point. (No request passes both limiters.)
+    validate: { unsharedStore: false },
+  } satisfies Partial<Options>;
+  return {
+    login: rateLimit({
+      ...shared,
+      skip: (req) => typeof req.body?.username !== 'string' || (req.body?.grant_type ?? 'password') !== 'password',
+      keyGenerator: (req) => accountKey(String(req.body.username)),
+    }),
+    passwordChange: rateLimit({
+      ...shared,
+      skip: (req) => req.user === undefined,
+      keyGenerator: (req) => accountKey(req.user!.username),
+      // Past the guards and validation, a 403 here is only password_incorrect: a guess. Anything else is given back.
+      requestWasSuccessful: (_req, res) => res.statusCode !== 403,
+    }),
+  };
 }

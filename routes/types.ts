@@ -13,5 +13,10 @@ export interface Routes {
     health: ReturnType<typeof createHealthController>;
   };
   guards: { accessToken: RequestHandler; credentials: RequestHandler; trustedOrigin: RequestHandler };
-  limits: { perIp: RequestHandler; loginFailures: RequestHandler };
+  limits: {
+    perIp: RequestHandler;
+    /** Failed password checks per account, one budget shared by the two limits below (middleware/rate-limit.ts). */
+    loginFailures: RequestHandler;
+    passwordFailures: RequestHandler;
+  };
 }

@@ -25,15 +25,17 @@ function authorizationLines(req: Request): number {
  * Authorization lines, or the header plus a `tokenField` in the query or body, or
  * the query plus the body, make the request ambiguous; it is refused, and neither
  * copy is used. (The query string is never a valid place, but a copy there still
- * counts: the client is confused and should hear so.)
+ * counts: the client is confused and should hear so.) `header: false` leaves the
+ * Authorization header out, where it carries something else; `elsewhere` is one
+ * more place the caller found a copy in (the refresh cookie).
  */
-export function tokenInSeveralPlaces(req: Request, tokenField: string, alsoElsewhere = false): boolean {
-  const lines = authorizationLines(req);
+export function tokenInSeveralPlaces(req: Request, tokenField: string, { header = true, elsewhere = false } = {}): boolean {
+  const lines = header ? authorizationLines(req) : 0;
   const places = [
     lines > 0,
     (req.query as Record<string, unknown>)[tokenField] !== undefined,
     (req.body as Record<string, unknown> | undefined)?.[tokenField] !== undefined,
-    alsoElsewhere, // for example the refresh cookie
+    elsewhere,
   ];
   return lines > 1 || places.filter(Boolean).length > 1;
 }

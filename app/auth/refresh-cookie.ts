@@ -31,22 +31,44 @@ export function requestedDelivery(req: Request): Delivery | undefined {
   ]);
 }
 
-/** The refresh token the browser sent in its cookie, or undefined (an empty or non-string value counts as none). */
+/** How many times the refresh cookie's name appears, over every Cookie line (cookie-parser shows only the first). */
+function refreshCookieCount(req: Request): number {
+  const joined = req.headers.cookie; // Node joins every Cookie line into this one
+  if (joined === undefined || !joined.includes(REFRESH_COOKIE)) return 0;
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i].toLowerCase() !== 'cookie') continue;
+    for (const pair of req.rawHeaders[i + 1].split(';')) {
+      // Like the cookie parser: a pair is name=value, the name trimmed; a piece without "=" is no cookie.
+      const eq = pair.indexOf('=');
+      if (eq !== -1 && pair.slice(0, eq).trim() === REFRESH_COOKIE) count += 1;
+    }
+  }
+  return count;
+}
+
+/**
+ * Cookie tossing: a sibling subdomain, or a plain-http page on this host, can set a
+ * second refresh_token cookie for this site with a narrower path, which the browser
+ * sends first. Which of the two is the user's own cannot be told, so neither is used.
+ */
+export const refreshCookieDuplicated = () =>
+  invalidRequest(
+    `The ${REFRESH_COOKIE} cookie was sent more than once (another site may have set one); neither is used. Clear this site's cookies and log in again.`,
+    undefined,
+    'refresh_cookie_duplicated',
+  );
+
+/**
+ * The refresh token the browser sent in its cookie, or undefined (an empty or
+ * non-string value counts as none). The cookie's name sent twice is a 400, before
+ * anything reads either value.
+ */
 export function refreshTokenFromCookie(req: Request): string | undefined {
+  if (refreshCookieCount(req) > 1) throw refreshCookieDuplicated();
   // cookie-parser turns "j:{…}" values into objects: only a plain string is a token.
   const value: unknown = (req.cookies as Record<string, unknown> | undefined)?.[REFRESH_COOKIE];
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** RFC 6750 section 2: a token sent in two places at once is refused, whichever two they are. */
-export const refreshTokenInSeveralPlaces = () =>
-  invalidRequest('Send the refresh token in one place only: the cookie, the Authorization header or the body.', undefined, 'token_in_several_places');
-
-/** The refresh token of a body field or of the cookie (a 400 when both are sent), and where it came from. */
-export function bodyOrCookieToken(req: Request, fromBody: string | undefined): { token?: string; fromCookie: boolean } {
-  const fromCookie = refreshTokenFromCookie(req);
-  if (fromBody !== undefined && fromCookie !== undefined) throw refreshTokenInSeveralPlaces();
-  return fromCookie !== undefined ? { token: fromCookie, fromCookie: true } : { token: fromBody, fromCookie: false };
 }
 
 /** Does this request read the refresh cookie or ask to have one written? Those are the requests CSRF checks guard. */

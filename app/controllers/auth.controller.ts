@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
-import { bodyOrCookieToken, requestedDelivery } from '../auth/refresh-cookie';
+import { requestedDelivery } from '../auth/refresh-cookie';
+import { presentedRefreshToken, REFRESH_TOKEN_SOURCES } from '../auth/refresh-token-source';
 import type { RefreshTokenService } from '../services/refresh-token.service';
 import { toProfile, UserService } from '../services/user.service';
 import type { TokenResponder } from './token-response';
@@ -19,12 +20,12 @@ export function createAuthController(users: UserService, refreshTokens: RefreshT
      * or the cookie) or, with all=true, every session. A cookie client's cookie is cleared.
      */
     async logout(req: Request, res: Response) {
-      const { refresh_token: fromBody, all } = matchedData(req) as { refresh_token?: string; all?: boolean };
-      const { token: refreshToken, fromCookie } = bodyOrCookieToken(req, fromBody);
+      const { all } = matchedData(req) as { all?: boolean };
+      const presented = presentedRefreshToken(req, REFRESH_TOKEN_SOURCES.logout);
       const userId = req.user!.id;
       if (all === true) await users.endAllSessions(userId);
-      else if (refreshToken) await refreshTokens.revokeChainOf(refreshToken, userId);
-      if (fromCookie || requestedDelivery(req) === 'cookie') responder.clear(req, res);
+      else if (presented) await refreshTokens.revokeChainOf(presented.token, userId);
+      if (presented?.fromCookie || requestedDelivery(req) === 'cookie') responder.clear(req, res);
       res.status(204).end();
     },
   };

@@ -69,11 +69,15 @@ export function buildOpenApiDocument() {
         post: {
           tags: ['tokens'],
           summary: 'Log in (password grant) or refresh (refresh_token grant)',
+          description:
+            'The refresh_token grant follows the rules of POST /token/refresh: the token in body field refresh_token or the refresh_token cookie ' +
+            '(one of them; Authorization is not read here), a cookie token answered in the cookie, a refused cookie token (401) clearing the cookie.',
+          security: [{}, { refreshCookie: [] }],
           parameters: [delivery],
           requestBody: { required: true, content: formOrJson('PasswordGrant') },
           responses: {
             200: { description: 'Tokens issued (Cache-Control: no-store)', headers: setsCookie, content: json('TokenResponse') },
-            400: error('invalid_request or unsupported_grant_type'),
+            400: error('invalid_request (a refresh token in two places: token_in_several_places) or unsupported_grant_type'),
             401: error('invalid_grant: wrong username or password, or an unusable refresh token'),
             403: csrfRejected,
             429: throttled,
@@ -172,6 +176,7 @@ export function buildOpenApiDocument() {
             400: error('Invalid new password'),
             401: unauthorized,
             403: error('password_incorrect: the current password is wrong; csrf_rejected: cookie delivery asked from a foreign origin'),
+            429: error('Too many wrong passwords for this account (LOGIN_FAILURE_LIMIT, counted together with failed logins at /token); Retry-After'),
           },
         },
       },

@@ -41,7 +41,7 @@ export const schemas = {
       grant_type: { type: 'string', enum: ['password', 'refresh_token'], default: 'password' },
       username: { type: 'string', example: 'johndoe' },
       password: { type: 'string', format: 'password', example: 'secret' },
-      refresh_token: { type: 'string', description: 'With grant_type=refresh_token (RFC 6749 section 6)' },
+      refresh_token: { type: 'string', description: 'With grant_type=refresh_token (RFC 6749 section 6), unless the browser sends the refresh_token cookie instead' },
     },
   },
   RefreshRequest: {

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'refresh_reused'
   | 'token_superseded'
   | 'token_in_several_places'
+  | 'refresh_cookie_duplicated'
   | 'csrf_rejected'
   | 'username_taken'
   | 'route_not_found'

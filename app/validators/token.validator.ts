@@ -16,13 +16,14 @@ export const tokenRules = [
     .withMessage('grant_type must be password or refresh_token'),
   stringField('username', { min: 1, max: 256, when: isPasswordGrant }),
   presentedPasswordRule('password', isPasswordGrant),
-  stringField('refresh_token', { min: 1, max: TOKEN_MAX, when: isRefreshGrant }),
+  // Optional here: the refresh cookie may carry it instead (app/auth/refresh-token-source.ts requires one of them).
+  stringField('refresh_token', { min: 1, max: TOKEN_MAX, optional: true, when: isRefreshGrant }),
 ];
 
-/** POST /token/refresh: the token may instead come as a bearer header, which the controller reads. */
+/** POST /token/refresh: the token may instead come in the cookie or a bearer header (app/auth/refresh-token-source.ts). */
 export const refreshRules = [stringField('refresh_token', { min: 1, max: TOKEN_MAX, optional: true })];
 
-/** POST /token/revoke (RFC 7009 section 2.1). `token` may instead be the refresh cookie, which the controller reads. */
+/** POST /token/revoke (RFC 7009 section 2.1). `token` may instead be the refresh cookie (app/auth/refresh-token-source.ts). */
 export const revokeRules = [
   stringField('token', { min: 1, max: TOKEN_MAX, optional: true }),
   body('token_type_hint')

@@ -13,6 +13,10 @@ export function describe(error: unknown): Problem {
   if (!(error instanceof ApiError)) return { message: 'Something went wrong. Please try again.', fields: [] };
   switch (error.status) {
     case 400:
+      // A second refresh cookie (planted by another site: cookie tossing) is refused, and only the user can remove it.
+      if (error.code === 'refresh_cookie_duplicated') {
+        return { message: 'This browser holds two session cookies for this site. Clear this site’s cookies, then log in again.', fields: [] };
+      }
       return { message: 'Please correct the highlighted fields.', fields: error.fields };
     case 401:
       if (error.code === 'invalid_credentials') return { message: 'Wrong username or password.', fields: [] };

@@ -18,3 +18,11 @@ export async function liveTokenCount(db: Database, userId: string): Promise<numb
   );
   return Number(n);
 }
+
+/** Whether a refresh token was used: its own rotation and its session's revocation (null for an unknown token). */
+export async function tokenUsage(db: Database, token: string): Promise<{ rotatedAt: Date | null; revokedAt: Date | null } | null> {
+  const row = await db.RefreshToken.findOne({ where: { tokenHash: sha256(token) } });
+  if (!row) return null;
+  const session = await db.Session.findByPk(row.chainId);
+  return { rotatedAt: row.rotatedAt, revokedAt: session ? session.revokedAt : new Date(0) };
+}

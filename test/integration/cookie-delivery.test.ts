@@ -177,6 +177,17 @@ describe('refresh token delivery by cookie', () => {
       expectCleared(res);
     });
 
+    it('leaves the cookie alone when a late tab presents a token superseded twice: the jar may hold the newest one', async () => {
+      const { username, password } = await createUser(ctx.db);
+      const { refreshToken } = await cookieLogin(ctx.app, username, password);
+      const second = cookieToken(await withCookie(request(ctx.app).post('/token/refresh'), refreshToken));
+      await withCookie(request(ctx.app).post('/token/refresh'), second).expect(200);
+      const late = await withCookie(request(ctx.app).post('/token/refresh'), refreshToken);
+      expect(late.status).toBe(401);
+      expect(late.body.code).toBe('token_superseded');
+      expect(late.headers['set-cookie']).toBeUndefined();
+    });
+
     it('leaves the cookie alone when the request itself is wrong (400): the token may still be good', async () => {
       const { username, password } = await createUser(ctx.db);
       const { refreshToken } = await cookieLogin(ctx.app, username, password);

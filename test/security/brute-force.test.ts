@@ -2,13 +2,14 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
 import { createUser, login } from '../factories/user.factory';
-import { countRows } from './support/db';
+import { countRows, snapshotUser } from './support/db';
 
 /**
  * Throttling (express-rate-limit): AUTH_RATE_LIMIT requests per minute per client
  * IP, shared by /token, /token/refresh and /auth/register; LOGIN_FAILURE_LIMIT
- * failed logins per username per 15 minutes. Every app built here has its own
- * limiter stores, so each test starts from zero.
+ * failed password checks per account per 15 minutes, at /token and at
+ * PUT /users/me/password together. Every app built here has its own limiter
+ * stores, so each test starts from zero.
  */
 describe('brute-force throttling', () => {
   let ctx: TestContext;
@@ -160,6 +161,87 @@ describe('brute-force throttling', () => {
       }
       const res = await request(app).post('/token').type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken });
       expect(res.status).toBe(200);
+    });
+  });
+
+  describe('LOGIN_FAILURE_LIMIT on PUT /users/me/password (one budget per account with /token)', () => {
+    const change = (app: Express, accessToken: string, current: string, next = 'an entirely new passphrase') =>
+      request(app).put('/users/me/password').set('Authorization', `Bearer ${accessToken}`).send({ current_password: current, new_password: next });
+    const attempt = (app: Express, username: string, password: string) => request(app).post('/token').send({ username, password });
+
+    it('answers 429 after the limit of wrong current passwords, even for the right one, and changes nothing', async () => {
+      const app = appWith({ LOGIN_FAILURE_LIMIT: '3' });
+      const { username, password, user } = await createUser(ctx.db);
+      const { access_token: token } = await login(ctx.app, username, password);
+      for (let i = 0; i < 3; i += 1) {
+        const res = await change(app, token, `wrong-password-${i}`);
+        expect(res.status).toBe(403);
+        expect(res.body.code).toBe('password_incorrect');
+      }
+      const before = await snapshotUser(ctx.db, user.id);
+      expect429(await change(app, token, password), 3, 900);
+      expect(await snapshotUser(ctx.db, user.id)).toEqual(before);
+    });
+
+    it('shares the budget with failed logins at /token for the same account, both ways', async () => {
+      const app = appWith({ LOGIN_FAILURE_LIMIT: '3' });
+      const { username, password } = await createUser(ctx.db, { username: `Shared${Date.now().toString(36)}` });
+      const { access_token: token } = await login(ctx.app, username, password);
+      // Two failed logins (the name in another case: one account), then one wrong current password.
+      expect((await attempt(app, username.toLowerCase(), 'wrong-password')).status).toBe(401);
+      expect((await attempt(app, username.toUpperCase(), 'wrong-password')).status).toBe(401);
+      expect((await change(app, token, 'wrong-password')).status).toBe(403);
+      expect429(await change(app, token, password), 3, 900);
+      expect429(await attempt(app, username, password), 3, 900);
+    });
+
+    it('counts failed password changes against logins at /token', async () => {
+      const app = appWith({ LOGIN_FAILURE_LIMIT: '2' });
+      const { username, password } = await createUser(ctx.db);
+      const { access_token: token } = await login(ctx.app, username, password);
+      expect((await change(app, token, 'wrong-password-1')).status).toBe(403);
+      expect((await change(app, token, 'wrong-password-2')).status).toBe(403);
+      const tokensBefore = await countRows(ctx.db, 'refresh_tokens');
+      expect429(await attempt(app, username, password), 2, 900);
+      expect(await countRows(ctx.db, 'refresh_tokens')).toBe(tokensBefore);
+    });
+
+    it('leaves another account alone', async () => {
+      const app = appWith({ LOGIN_FAILURE_LIMIT: '2' });
+      const target = await createUser(ctx.db);
+      const bystander = await createUser(ctx.db);
+      const targetToken = (await login(ctx.app, target.username, target.password)).access_token;
+      const bystanderToken = (await login(ctx.app, bystander.username, bystander.password)).access_token;
+      for (let i = 0; i < 2; i += 1) expect((await change(app, targetToken, 'wrong-password')).status).toBe(403);
+      expect((await change(app, targetToken, target.password)).status).toBe(429);
+      expect((await change(app, bystanderToken, 'wrong-password')).status).toBe(403);
+      expect((await change(app, bystanderToken, bystander.password)).status).toBe(200);
+      expect((await attempt(app, bystander.username, 'an entirely new passphrase')).status).toBe(200);
+    });
+
+    it('does not count successful changes', async () => {
+      const app = appWith({ LOGIN_FAILURE_LIMIT: '2' });
+      const { username, password } = await createUser(ctx.db);
+      let token = (await login(ctx.app, username, password)).access_token;
+      let current = password;
+      expect((await change(app, token, 'wrong-password')).status).toBe(403);
+      for (let i = 0; i < 3; i += 1) {
+        const next = `a fresh passphrase number ${i}`;
+        const res = await change(app, token, current, next);
+        expect(res.status).toBe(200);
+        token = res.body.access_token as string; // a change ends every earlier session
+        current = next;
+      }
+      expect((await change(app, token, 'wrong-password')).status).toBe(403);
+      expect((await change(app, token, current, 'yet another new passphrase')).status).toBe(429);
+    });
+
+    it('is off with LOGIN_FAILURE_LIMIT=0', async () => {
+      const app = appWith({ LOGIN_FAILURE_LIMIT: '0' });
+      const { username, password } = await createUser(ctx.db);
+      const { access_token: token } = await login(ctx.app, username, password);
+      for (let i = 0; i < 12; i += 1) expect((await change(app, token, 'wrong-password')).status).toBe(403);
+      expect((await change(app, token, password)).status).toBe(200);
     });
   });
 });
