@@ -51,6 +51,35 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trac
 // OWASP's argon2id rows all start at m=19 MiB, t=2, p=1; anything cheaper is refused outside tests.
 const OWASP_MIN: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
+/**
+ * Upper bounds of the durations. Without them a TTL of "999999999d" lies past the
+ * last date a JavaScript Date holds (8.64e15 ms), and the expiry was stored as an
+ * Invalid Date that never expires.
+ * - An access token cannot be recalled once issued (only a logout-all or password
+ *   change refuses it), so it stays short: a day at most; refresh tokens are how
+ *   a session outlives it.
+ * - A refresh token or a whole session lasting more than a year is a credential
+ *   nobody remembers handing out; a year also leaves every expiry far inside the
+ *   range of a Date and of the databases' timestamp types.
+ * - The reuse interval is how long a rotated (that is, already used) refresh token
+ *   still yields its successor instead of counting as theft: it exists for tabs
+ *   refreshing at the same moment, which takes seconds, so five minutes is ample.
+ */
+const MAX_SECONDS = {
+  accessTokenTtl: 86400,
+  refreshTokenTtl: 365 * 86400,
+  sessionMaxLifetime: 365 * 86400,
+  refreshReuseInterval: 300,
+} as const;
+
+/** 86400 -> "1d", 300 -> "5m": the largest unit that divides it, as ACCESS_TOKEN_TTL and friends are written. */
+function formatSeconds(seconds: number): string {
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
 export function loadConfig(env: Env): Readonly<Config> {
   const problems: string[] = [];
   const read = (key: string): string | undefined => {
@@ -68,12 +97,13 @@ export function loadConfig(env: Env): Readonly<Config> {
     return Number(raw);
   }
 
-  function duration(key: string, fallback: number, min: number): number {
+  function duration(key: string, fallback: number, min: number, max: number): number {
     const raw = read(key);
     if (raw === undefined) return fallback;
     const seconds = parseDurationSeconds(raw);
-    if (seconds === null || seconds < min) {
-      problems.push(`${key} must be seconds or a number with s/m/h/d, at least ${min}s (got "${raw}")`);
+    if (seconds === null || seconds < min || seconds > max) {
+      const from = min === 0 ? '0s (none)' : formatSeconds(min);
+      problems.push(`${key} must be seconds or a number with s/m/h/d, from ${from} to ${formatSeconds(max)} (got "${raw}")`);
       return fallback;
     }
     return seconds;
@@ -146,10 +176,10 @@ export function loadConfig(env: Env): Readonly<Config> {
       issuer: read('JWT_ISSUER') ?? 'auth-server',
       audience: read('JWT_AUDIENCE') ?? 'auth-server-api',
     },
-    accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60, 1),
-    refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1),
-    refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0),
-    sessionMaxLifetime: duration('SESSION_MAX_LIFETIME', 90 * 86400, 0),
+    accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60, 1, MAX_SECONDS.accessTokenTtl),
+    refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1, MAX_SECONDS.refreshTokenTtl),
+    refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0, MAX_SECONDS.refreshReuseInterval),
+    sessionMaxLifetime: duration('SESSION_MAX_LIFETIME', 90 * 86400, 0, MAX_SECONDS.sessionMaxLifetime),
     argon2,
     threadPool: threadPool(),
     logLevel,

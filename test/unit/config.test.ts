@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       accessTokenTtl: 900,
       refreshTokenTtl: 30 * 86400,
       refreshReuseInterval: 10,
+      sessionMaxLifetime: 90 * 86400,
       argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
       authRateLimit: 30,
       loginFailureLimit: 10,
@@ -26,6 +27,28 @@ describe('loadConfig', () => {
     expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
   });
 
+  it.each([
+    ['ACCESS_TOKEN_TTL', '1', 1, 'accessTokenTtl'],
+    ['ACCESS_TOKEN_TTL', '1d', 86400, 'accessTokenTtl'],
+    ['REFRESH_TOKEN_TTL', '1', 1, 'refreshTokenTtl'],
+    ['REFRESH_TOKEN_TTL', '365d', 365 * 86400, 'refreshTokenTtl'],
+    ['SESSION_MAX_LIFETIME', '0', 0, 'sessionMaxLifetime'],
+    ['SESSION_MAX_LIFETIME', '365d', 365 * 86400, 'sessionMaxLifetime'],
+    ['REFRESH_REUSE_INTERVAL', '0', 0, 'refreshReuseInterval'],
+    ['REFRESH_REUSE_INTERVAL', '5m', 300, 'refreshReuseInterval'],
+  ] as const)('accepts %s=%s (%i seconds), at an end of its range', (key, value, seconds, field) => {
+    expect(loadConfig({ [key]: value })[field]).toBe(seconds);
+  });
+
+  it('says the allowed range when a duration is out of it', () => {
+    expect(() => loadConfig({ REFRESH_TOKEN_TTL: '999999999d' })).toThrow(
+      expect.objectContaining({ problems: ['REFRESH_TOKEN_TTL must be seconds or a number with s/m/h/d, from 1s to 365d (got "999999999d")'] }),
+    );
+    expect(() => loadConfig({ SESSION_MAX_LIFETIME: '400d' })).toThrow(
+      expect.objectContaining({ problems: ['SESSION_MAX_LIFETIME must be seconds or a number with s/m/h/d, from 0s (none) to 365d (got "400d")'] }),
+    );
+  });
+
   it('is frozen all the way down', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -35,7 +58,7 @@ describe('loadConfig', () => {
 
   it.each([
     ['15m', 900],
-    ['30d', 2592000],
+    ['1d', 86400],
     ['2h', 7200],
     ['45s', 45],
     ['120', 120],
@@ -58,6 +81,16 @@ describe('loadConfig', () => {
     [{ ACCESS_TOKEN_TTL: '15 minutes' }, 'ACCESS_TOKEN_TTL'],
     [{ REFRESH_TOKEN_TTL: '0' }, 'REFRESH_TOKEN_TTL'],
     [{ REFRESH_REUSE_INTERVAL: '-1' }, 'REFRESH_REUSE_INTERVAL'],
+    [{ ACCESS_TOKEN_TTL: '86401' }, 'ACCESS_TOKEN_TTL'],
+    [{ ACCESS_TOKEN_TTL: '2d' }, 'ACCESS_TOKEN_TTL'],
+    [{ REFRESH_TOKEN_TTL: '366d' }, 'REFRESH_TOKEN_TTL'],
+    // 999999999 days is past the last date a JavaScript Date can hold: it used to be stored as an Invalid Date that never expires.
+    [{ REFRESH_TOKEN_TTL: '999999999d' }, 'REFRESH_TOKEN_TTL'],
+    [{ SESSION_MAX_LIFETIME: '366d' }, 'SESSION_MAX_LIFETIME'],
+    [{ SESSION_MAX_LIFETIME: '999999999d' }, 'SESSION_MAX_LIFETIME'],
+    [{ SESSION_MAX_LIFETIME: 'forever' }, 'SESSION_MAX_LIFETIME'],
+    [{ REFRESH_REUSE_INTERVAL: '301' }, 'REFRESH_REUSE_INTERVAL'],
+    [{ REFRESH_REUSE_INTERVAL: '1h' }, 'REFRESH_REUSE_INTERVAL'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
