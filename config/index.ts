@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { parseDurationSeconds } from './duration';
 import { parseDatabaseUrl, DatabaseTarget } from './database-url';
+import { normalizeOrigin } from './origin';
 
 /**
  * Configuration is read once, every key validated, and frozen. Nothing else in
@@ -158,9 +159,15 @@ export function loadConfig(env: Env): Readonly<Config> {
   const logLevel = (read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info')) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
-  const corsOrigins = (read('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
-  for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS entries must be origins like https://app.example.com (got "${origin}")`);
+  // Normalised to what browsers send as Origin (config/origin.ts), so the middleware compares strings.
+  const corsOrigins: string[] = [];
+  for (const entry of (read('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
+    const origin = normalizeOrigin(entry);
+    if (origin === null) {
+      problems.push(`CORS_ORIGINS entries must be origins, http(s)://host[:port] with nothing after, like https://app.example.com (got "${entry}")`);
+    } else if (!corsOrigins.includes(origin)) {
+      corsOrigins.push(origin);
+    }
   }
 
   const seed = read('SEED_DEMO_USER');

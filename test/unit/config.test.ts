@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadConfig } from '../../config';
+import { ConfigError, Env, loadConfig } from '../../config';
 import { parseDurationSeconds } from '../../config/duration';
 
 const SECRET = 'x'.repeat(32);
@@ -75,7 +75,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: url }).database).toEqual(database);
   });
 
-  it.each([
+  it.each<[Env, string]>([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ ACCESS_TOKEN_TTL: '15 minutes' }, 'ACCESS_TOKEN_TTL'],
@@ -99,6 +99,23 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production', JWT_SECRET: 'too-short-for-production' }, 'JWT_SECRET'],
     [{ ARGON2_MEMORY_KIB: '1024' }, 'ARGON2_MEMORY_KIB'],
     [{ CORS_ORIGINS: 'not an origin' }, 'CORS_ORIGINS'],
+    ...[
+      '*',
+      'null',
+      'app.example.com',
+      'https://app.example.com/app',
+      'https://app.example.com?x=1',
+      'https://app.example.com?',
+      'https://app.example.com#top',
+      'https://user@app.example.com',
+      'https://user:pw@app.example.com',
+      'ftp://app.example.com',
+      'file:///srv/app',
+      'ws://app.example.com',
+      'https://*.example.com',
+      'https:app.example.com',
+      'https://app.example.com:99999',
+    ].map((origin): [Env, string] => [{ CORS_ORIGINS: `https://ok.example,${origin}` }, 'CORS_ORIGINS']),
     [{ AUTH_RATE_LIMIT: 'lots' }, 'AUTH_RATE_LIMIT'],
     [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY'],
     [{ SEED_DEMO_USER: 'maybe' }, 'SEED_DEMO_USER'],
@@ -154,6 +171,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
     expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+  });
+
+  it.each([
+    ['https://App.Example.com:443', 'https://app.example.com'],
+    ['HTTPS://APP.EXAMPLE.COM', 'https://app.example.com'],
+    ['http://LocalHost:80', 'http://localhost'],
+    ['http://localhost:5173', 'http://localhost:5173'],
+    ['https://app.example.com:8443', 'https://app.example.com:8443'],
+    ['https://app.example.com/', 'https://app.example.com'],
+    ['http://[::1]:3000', 'http://[::1]:3000'],
+    ['https://bücher.example', 'https://xn--bcher-kva.example'],
+  ])('normalises the CORS_ORIGINS entry %s to %s, the Origin header a browser sends', (entry, origin) => {
+    expect(loadConfig({ CORS_ORIGINS: entry }).corsOrigins).toEqual([origin]);
+  });
+
+  it('keeps each origin once, however it was spelled', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, HTTPS://A.example:443/' }).corsOrigins).toEqual(['https://a.example']);
   });
 });
 
