@@ -2,22 +2,19 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import dotenv from 'dotenv';
 import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
-import { createApp, createServices } from './app';
+import { bootApp } from './app/boot';
 import { answerClientError } from './app/client-error';
 import { createHttpServer } from './app/http-server';
 import { startThreadPool } from './app/thread-pool';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
-import { openDatabase } from './models';
-import { migrate } from './models/migrate';
-import { seedDemoUser, DEMO_USER } from './seeders/demo-user';
 
 // How long in-flight requests get to finish after SIGTERM before connections are cut,
 // and how long closing the database may take after that before the process exits anyway.
 const SHUTDOWN_GRACE_MS = 10_000;
 const SHUTDOWN_CLOSE_MS = 3_000;
 
-/** Boot only: config -> database -> migrations -> (dev seed) -> listen; then wait for a signal. */
+/** Boot only: config -> database -> migrations -> (dev seed) -> listen (app/boot.ts up to the listen); then wait for a signal. */
 async function main(): Promise<void> {
   dotenv.config({ quiet: true });
   let config;
@@ -32,15 +29,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   if (config.jwt.secretGenerated) logger.warn('JWT_SECRET is not set: using a random secret, so tokens die with this process');
 
-  const db = await openDatabase(config.database);
-  const applied = await migrate(db.sequelize);
-  if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-  if (config.seedDemoUser && (await db.User.count()) === 0) {
-    await seedDemoUser(db, createServices({ config, db }).passwords);
-    logger.info(`empty database: seeded demo user ${DEMO_USER.username} / ${DEMO_USER.password} (development only)`);
-  }
-
-  const server = createHttpServer(createApp({ config, db, logger })).listen(config.port, () => {
+  const { app, db } = await bootApp(config, logger);
+  const server = createHttpServer(app).listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, env: config.env, database: config.database.dialect }, `listening on http://localhost:${port}`);
