@@ -21,11 +21,13 @@ export async function bootApp(config: Readonly<Config>, logger: Logger): Promise
   try {
     const applied = await migrate(db.sequelize);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+    // Once: the services register model hooks and hold the session cache the app must share.
+    const services = createServices({ config, db });
     if (config.seedDemoUser && (await db.User.count()) === 0) {
-      await seedDemoUser(db, createServices({ config, db }).passwords);
+      await seedDemoUser(db, services.passwords);
       logger.info(`empty database: seeded demo user ${DEMO_USER.username} / ${DEMO_USER.password} (development only)`);
     }
-    return { app: createApp({ config, db, logger }), db };
+    return { app: createApp({ config, db, logger, services }), db };
   } catch (error) {
     await db.sequelize.close().catch(() => undefined);
     throw error;
