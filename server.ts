@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type AddressInfo, isIPv6 } from 'node:net';
 import dotenv from 'dotenv';
 import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
@@ -30,10 +31,9 @@ async function main(): Promise<void> {
   if (config.jwt.secretGenerated) logger.warn('JWT_SECRET is not set: using a random secret, so tokens die with this process');
 
   const { app, db } = await bootApp(config, logger);
-  const server = createHttpServer(app).listen(config.port, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ port, env: config.env, database: config.database.dialect }, `listening on http://localhost:${port}`);
+  const server = createHttpServer(app).listen({ port: config.port, host: config.host ?? undefined }, () => {
+    const { address, port } = server.address() as AddressInfo;
+    logger.info({ address, port, env: config.env, database: config.database.dialect }, listeningMessage(address, port));
   });
 
   server.on('clientError', answerClientError);
@@ -66,6 +66,17 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'uncaught exception');
     void shutdown('uncaughtException', 1);
   });
+}
+
+/**
+ * Where the server listens, in words: every interface, one address, or loopback
+ * only (the default outside production), saying plainly what that means.
+ */
+function listeningMessage(address: string, port: number): string {
+  if (address === '::' || address === '0.0.0.0') return `listening on all interfaces (${address}), port ${port}`;
+  const url = `http://${isIPv6(address) ? `[${address}]` : address}:${port}`;
+  const loopback = address === '::1' || address.startsWith('127.');
+  return loopback ? `listening on ${url}, loopback only: other machines cannot connect (set HOST, e.g. HOST=0.0.0.0, to change that)` : `listening on ${url}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseDurationSeconds } from './duration';
 import { parseDatabaseUrl, DatabaseTarget } from './database-url';
@@ -20,6 +21,8 @@ export interface Argon2Params {
 export interface Config {
   env: NodeEnv;
   port: number;
+  /** The address to listen on; null = every interface (Node's default: `::`, or `0.0.0.0` without IPv6). */
+  host: string | null;
   database: DatabaseTarget;
   jwt: { secret: string; secretGenerated: boolean; issuer: string; audience: string };
   accessTokenTtl: number; // seconds
@@ -176,6 +179,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   const config: Config = {
     env: nodeEnv,
     port: integer('PORT', 3000, 0, 65535),
+    host: parseHost(read('HOST'), nodeEnv, problems),
     database: database ?? { dialect: 'sqlite', storage: ':memory:' },
     jwt: {
       secret,
@@ -201,6 +205,21 @@ export function loadConfig(env: Env): Readonly<Config> {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+/**
+ * HOST: the address to listen on, an IP address or a host name. Unset, only
+ * production listens on every interface; development and test listen on loopback,
+ * so a deployment that forgot NODE_ENV=production (demo user johndoe/secret, a
+ * random JWT secret) is not reachable from the network.
+ */
+function parseHost(raw: string | undefined, nodeEnv: NodeEnv, problems: string[]): string | null {
+  if (raw === undefined) return nodeEnv === 'production' ? null : '127.0.0.1';
+  if (isIP(raw) !== 0) return raw;
+  // A host name is what the URL parser keeps as a hostname unchanged: no scheme, port or path. (IPv6 goes without brackets.)
+  if (!raw.startsWith('[') && URL.canParse(`http://${raw}`) && new URL(`http://${raw}`).hostname === raw.toLowerCase()) return raw;
+  problems.push(`HOST must be an IP address (IPv6 without brackets) or a host name to listen on, such as 127.0.0.1, 0.0.0.0 or :: (got "${raw}")`);
+  return null;
 }
 
 /** TRUST_PROXY: unset/false = trust nobody; true; a hop count; or addresses/subnets for Express. */

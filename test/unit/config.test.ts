@@ -126,6 +126,11 @@ describe('loadConfig', () => {
     [{ THREAD_POOL_NICE: '20' }, 'THREAD_POOL_NICE'],
     [{ THREAD_POOL_NICE: '-5' }, 'THREAD_POOL_NICE'],
     [{ NODE_ENV: 'production', JWT_SECRET: SECRET, SEED_DEMO_USER: 'true' }, 'SEED_DEMO_USER'],
+    [{ HOST: 'http://0.0.0.0' }, 'HOST'],
+    [{ HOST: '0.0.0.0:3000' }, 'HOST'],
+    [{ HOST: '[::1]' }, 'HOST'],
+    [{ HOST: 'my host' }, 'HOST'],
+    [{ HOST: '1.2.3' }, 'HOST'],
   ])('refuses %j naming %s', (env, key) => {
     let caught: unknown;
     try {
@@ -164,6 +169,17 @@ describe('loadConfig', () => {
   it('never hashes on more threads than the pool has, nor on more than the CPUs unless told', () => {
     expect(loadConfig({ UV_THREADPOOL_SIZE: '1' }).threadPool.hashConcurrency).toBe(1);
     expect(loadConfig({ UV_THREADPOOL_SIZE: '64' }).threadPool.hashConcurrency).toBe(availableParallelism());
+  });
+
+  it('listens on loopback only unless NODE_ENV=production or HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).host).toBeNull(); // every interface
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+  });
+
+  it.each(['0.0.0.0', '::', '::1', '192.0.2.10', 'fd00::2', 'localhost', 'auth.internal'])('accepts HOST=%s', (host) => {
+    expect(loadConfig({ HOST: host }).host).toBe(host);
   });
 
   it('reads TRUST_PROXY and CORS_ORIGINS', () => {
