@@ -1,23 +1,21 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type AddressInfo, isIPv6 } from 'node:net';
 import dotenv from 'dotenv';
 import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
-import { createApp, createServices } from './app';
+import { bootApp } from './app/boot';
 import { answerClientError } from './app/client-error';
 import { createHttpServer } from './app/http-server';
 import { startThreadPool } from './app/thread-pool';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
-import { openDatabase } from './models';
-import { migrate } from './models/migrate';
-import { seedDemoUser, DEMO_USER } from './seeders/demo-user';
 
 // How long in-flight requests get to finish after SIGTERM before connections are cut,
 // and how long closing the database may take after that before the process exits anyway.
 const SHUTDOWN_GRACE_MS = 10_000;
 const SHUTDOWN_CLOSE_MS = 3_000;
 
-/** Boot only: config -> database -> migrations -> (dev seed) -> listen; then wait for a signal. */
+/** Boot only: config -> database -> migrations -> (dev seed) -> listen (app/boot.ts up to the listen); then wait for a signal. */
 async function main(): Promise<void> {
   dotenv.config({ quiet: true });
   let config;
@@ -32,18 +30,10 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   if (config.jwt.secretGenerated) logger.warn('JWT_SECRET is not set: using a random secret, so tokens die with this process');
 
-  const db = await openDatabase(config.database);
-  const applied = await migrate(db.sequelize);
-  if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-  if (config.seedDemoUser && (await db.User.count()) === 0) {
-    await seedDemoUser(db, createServices({ config, db }).passwords);
-    logger.info(`empty database: seeded demo user ${DEMO_USER.username} / ${DEMO_USER.password} (development only)`);
-  }
-
-  const server = createHttpServer(createApp({ config, db, logger })).listen(config.port, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ port, env: config.env, database: config.database.dialect }, `listening on http://localhost:${port}`);
+  const { app, db } = await bootApp(config, logger);
+  const server = createHttpServer(app).listen({ port: config.port, host: config.host ?? undefined }, () => {
+    const { address, port } = server.address() as AddressInfo;
+    logger.info({ address, port, env: config.env, database: config.database.dialect }, listeningMessage(address, port));
   });
 
   server.on('clientError', answerClientError);
@@ -76,6 +66,17 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'uncaught exception');
     void shutdown('uncaughtException', 1);
   });
+}
+
+/**
+ * Where the server listens, in words: every interface, one address, or loopback
+ * only (the default outside production), saying plainly what that means.
+ */
+function listeningMessage(address: string, port: number): string {
+  if (address === '::' || address === '0.0.0.0') return `listening on all interfaces (${address}), port ${port}`;
+  const url = `http://${isIPv6(address) ? `[${address}]` : address}:${port}`;
+  const loopback = address === '::1' || address.startsWith('127.');
+  return loopback ? `listening on ${url}, loopback only: other machines cannot connect (set HOST, e.g. HOST=0.0.0.0, to change that)` : `listening on ${url}`;
 }
 
 /**

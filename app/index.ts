@@ -35,9 +35,17 @@ export interface AppDeps {
   db: Database;
   clock?: Clock;
   logger?: Logger;
+  /** Services already built over this db (server start builds them once, for the seeder and the app); built here otherwise. */
+  services?: Services;
 }
 
-/** Builds the services once, from config, database and clock: the wiring diagram of the server. */
+export type Services = ReturnType<typeof createServices>;
+
+/**
+ * Builds the services from config, database and clock: the wiring diagram of the
+ * server. Each call registers model hooks for a session cache of its own, so build
+ * them once per app and hand that one set to whatever else needs a service.
+ */
 export function createServices({ config, db, clock = systemClock }: AppDeps) {
   const passwords = createPasswordService(config.argon2, config.threadPool.hashConcurrency);
   const sessions = createSessionStateService(db);
@@ -52,7 +60,7 @@ export function createServices({ config, db, clock = systemClock }: AppDeps) {
 export function createApp(deps: AppDeps): Express {
   const { config, db } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const services = createServices(deps);
+  const services = deps.services ?? createServices(deps);
   const passport = createPassport(services);
   const responder = createTokenResponder(config);
   const failures = accountFailureLimits(config.loginFailureLimit);

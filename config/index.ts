@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseDurationSeconds } from './duration';
 import { parseDatabaseUrl, DatabaseTarget } from './database-url';
+import { normalizeOrigin } from './origin';
 
 /**
  * Configuration is read once, every key validated, and frozen. Nothing else in
@@ -19,6 +21,8 @@ export interface Argon2Params {
 export interface Config {
   env: NodeEnv;
   port: number;
+  /** The address to listen on; null = every interface (Node's default: `::`, or `0.0.0.0` without IPv6). */
+  host: string | null;
   database: DatabaseTarget;
   jwt: { secret: string; secretGenerated: boolean; issuer: string; audience: string };
   accessTokenTtl: number; // seconds
@@ -51,6 +55,35 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trac
 // OWASP's argon2id rows all start at m=19 MiB, t=2, p=1; anything cheaper is refused outside tests.
 const OWASP_MIN: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
+/**
+ * Upper bounds of the durations. Without them a TTL of "999999999d" lies past the
+ * last date a JavaScript Date holds (8.64e15 ms), and the expiry was stored as an
+ * Invalid Date that never expires.
+ * - An access token cannot be recalled once issued (only a logout-all or password
+ *   change refuses it), so it stays short: a day at most; refresh tokens are how
+ *   a session outlives it.
+ * - A refresh token or a whole session lasting more than a year is a credential
+ *   nobody remembers handing out; a year also leaves every expiry far inside the
+ *   range of a Date and of the databases' timestamp types.
+ * - The reuse interval is how long a rotated (that is, already used) refresh token
+ *   still yields its successor instead of counting as theft: it exists for tabs
+ *   refreshing at the same moment, which takes seconds, so five minutes is ample.
+ */
+const MAX_SECONDS = {
+  accessTokenTtl: 86400,
+  refreshTokenTtl: 365 * 86400,
+  sessionMaxLifetime: 365 * 86400,
+  refreshReuseInterval: 300,
+} as const;
+
+/** 86400 -> "1d", 300 -> "5m": the largest unit that divides it, as ACCESS_TOKEN_TTL and friends are written. */
+function formatSeconds(seconds: number): string {
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
 export function loadConfig(env: Env): Readonly<Config> {
   const problems: string[] = [];
   const read = (key: string): string | undefined => {
@@ -68,12 +101,13 @@ export function loadConfig(env: Env): Readonly<Config> {
     return Number(raw);
   }
 
-  function duration(key: string, fallback: number, min: number): number {
+  function duration(key: string, fallback: number, min: number, max: number): number {
     const raw = read(key);
     if (raw === undefined) return fallback;
     const seconds = parseDurationSeconds(raw);
-    if (seconds === null || seconds < min) {
-      problems.push(`${key} must be seconds or a number with s/m/h/d, at least ${min}s (got "${raw}")`);
+    if (seconds === null || seconds < min || seconds > max) {
+      const from = min === 0 ? '0s (none)' : formatSeconds(min);
+      problems.push(`${key} must be seconds or a number with s/m/h/d, from ${from} to ${formatSeconds(max)} (got "${raw}")`);
       return fallback;
     }
     return seconds;
@@ -128,9 +162,15 @@ export function loadConfig(env: Env): Readonly<Config> {
   const logLevel = (read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info')) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
-  const corsOrigins = (read('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
-  for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS entries must be origins like https://app.example.com (got "${origin}")`);
+  // Normalised to what browsers send as Origin (config/origin.ts), so the middleware compares strings.
+  const corsOrigins: string[] = [];
+  for (const entry of (read('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
+    const origin = normalizeOrigin(entry);
+    if (origin === null) {
+      problems.push(`CORS_ORIGINS entries must be origins, http(s)://host[:port] with nothing after, like https://app.example.com (got "${entry}")`);
+    } else if (!corsOrigins.includes(origin)) {
+      corsOrigins.push(origin);
+    }
   }
 
   const seed = read('SEED_DEMO_USER');
@@ -139,6 +179,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   const config: Config = {
     env: nodeEnv,
     port: integer('PORT', 3000, 0, 65535),
+    host: parseHost(read('HOST'), nodeEnv, problems),
     database: database ?? { dialect: 'sqlite', storage: ':memory:' },
     jwt: {
       secret,
@@ -146,10 +187,10 @@ export function loadConfig(env: Env): Readonly<Config> {
       issuer: read('JWT_ISSUER') ?? 'auth-server',
       audience: read('JWT_AUDIENCE') ?? 'auth-server-api',
     },
-    accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60, 1),
-    refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1),
-    refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0),
-    sessionMaxLifetime: duration('SESSION_MAX_LIFETIME', 90 * 86400, 0),
+    accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60, 1, MAX_SECONDS.accessTokenTtl),
+    refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1, MAX_SECONDS.refreshTokenTtl),
+    refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0, MAX_SECONDS.refreshReuseInterval),
+    sessionMaxLifetime: duration('SESSION_MAX_LIFETIME', 90 * 86400, 0, MAX_SECONDS.sessionMaxLifetime),
     argon2,
     threadPool: threadPool(),
     logLevel,
@@ -164,6 +205,21 @@ export function loadConfig(env: Env): Readonly<Config> {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+/**
+ * HOST: the address to listen on, an IP address or a host name. Unset, only
+ * production listens on every interface; development and test listen on loopback,
+ * so a deployment that forgot NODE_ENV=production (demo user johndoe/secret, a
+ * random JWT secret) is not reachable from the network.
+ */
+function parseHost(raw: string | undefined, nodeEnv: NodeEnv, problems: string[]): string | null {
+  if (raw === undefined) return nodeEnv === 'production' ? null : '127.0.0.1';
+  if (isIP(raw) !== 0) return raw;
+  // A host name is what the URL parser keeps as a hostname unchanged: no scheme, port or path. (IPv6 goes without brackets.)
+  if (!raw.startsWith('[') && URL.canParse(`http://${raw}`) && new URL(`http://${raw}`).hostname === raw.toLowerCase()) return raw;
+  problems.push(`HOST must be an IP address (IPv6 without brackets) or a host name to listen on, such as 127.0.0.1, 0.0.0.0 or :: (got "${raw}")`);
+  return null;
 }
 
 /** TRUST_PROXY: unset/false = trust nobody; true; a hop count; or addresses/subnets for Express. */

@@ -8,6 +8,8 @@ import cors from 'cors';
  * (which the cors package would otherwise add to every response). Responses vary
  * on Origin so a shared cache never hands one origin's answer to another.
  * Retry-After is exposed so a front end can show how long a 429 lasts.
+ * The match is exact: config normalised each entry to the form browsers send
+ * (https://app.example.com, lower case, no default port; config/origin.ts).
  */
 export function corsAllowList(origins: readonly string[]): RequestHandler | null {
   if (origins.length === 0) return null;

@@ -27,6 +27,8 @@ const csrfRejected = (description: string) => new AppError(403, 'forbidden', 'cs
  * cookie request with neither header is refused too (OWASP CSRF cheat sheet,
  * "Verifying Origin With Standard Headers"). Requests without the cookie (API
  * clients with bearer tokens) pass untouched: nothing ambient authenticates them.
+ * `allowedOrigins` come normalised from config (config/origin.ts), in the form
+ * browsers serialize an Origin, so an exact comparison is the right one.
  */
 export function requireTrustedOrigin(allowedOrigins: readonly string[]): RequestHandler {
   const allowed = new Set(allowedOrigins);

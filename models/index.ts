@@ -26,8 +26,8 @@ export interface OpenDatabaseOptions {
  * client can retry) rather than hang: a connection attempt gives up after
  * `connectMs`, waiting for a pooled connection after `acquireMs`, and a query whose
  * answer never comes (a network partition: nothing refused, nothing answered)
- * after `queryMs`; a timed-out connection is thrown away, not reused. The query
- * limit applies to migrations too: a migration that needs longer must run apart.
+ * after `queryMs`; a timed-out connection is thrown away, not reused. Migrations
+ * run on a connection of their own with a longer limit (models/migrate.ts).
  */
 export const POSTGRES_TIMEOUTS = { connectMs: 2_000, acquireMs: 4_000, queryMs: 5_000 } as const;
 

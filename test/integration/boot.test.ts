@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import net from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { killAllServers, ROOT, SERVER_JS, startServer } from '../helpers/server-process';
@@ -9,6 +10,27 @@ const SERVER = SERVER_JS;
 // The real defaults (development, info logs), not the fault tests' cheap test settings.
 const DEVELOPMENT = { NODE_ENV: 'development', JWT_SECRET: '', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' };
 const messages = (logs: { msg: string }[]) => logs.map((l) => l.msg).join('\n');
+
+/** An IPv4 address of this machine that is not loopback: where another machine would connect. */
+function externalAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
+  if (!address) throw new Error('this test needs a network interface besides loopback');
+  return address.address;
+}
+
+/** Whether a TCP connection to host:port is accepted ('refused' when nothing listens there). */
+function connect(host: string, port: number): Promise<'accepted' | 'refused'> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('accepted');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' ? resolve('refused') : reject(error)));
+  });
+}
 
 describe('server boot (node dist/server.js)', () => {
   let dir: string;
@@ -30,6 +52,32 @@ describe('server boot (node dist/server.js)', () => {
       const guarded = await request(url).get('/protected').set('Authorization', `Bearer ${login.body.access_token}`);
       expect(guarded.body.username).toBe('johndoe');
     }
+  });
+
+  describe('listening address (HOST)', () => {
+    const listening = (logs: { msg: string }[]) => logs.find((line) => /^listening/.test(line.msg));
+
+    it('in development listens on 127.0.0.1 only and says so, so the demo user never reaches the network', async () => {
+      const server = await startServer({ env: { ...DEVELOPMENT, SEED_DEMO_USER: 'false' }, dir });
+      expect(await connect('127.0.0.1', server.port)).toBe('accepted');
+      expect(await connect(externalAddress(), server.port)).toBe('refused');
+      expect(listening(server.logs)).toMatchObject({ address: '127.0.0.1', port: server.port });
+      expect(listening(server.logs)?.msg).toMatch(/127\.0\.0\.1.*loopback only.*set HOST/);
+    });
+
+    it('in development listens where HOST says', async () => {
+      const server = await startServer({ env: { ...DEVELOPMENT, SEED_DEMO_USER: 'false', HOST: '0.0.0.0' }, dir });
+      expect(listening(server.logs)).toMatchObject({ address: '0.0.0.0', port: server.port });
+      expect(listening(server.logs)?.msg).toMatch(/all interfaces/);
+      expect(await connect(externalAddress(), server.port)).toBe('accepted');
+    });
+
+    it('in production listens on every interface unless HOST is set', async () => {
+      const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' };
+      const server = await startServer({ env: production, dir });
+      expect(listening(server.logs)?.msg).toMatch(/all interfaces/);
+      expect(await connect(externalAddress(), server.port)).toBe('accepted');
+    });
   });
 
   it('refuses to start on invalid configuration with one line naming the variable', () => {

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadConfig } from '../../config';
+import { ConfigError, Env, loadConfig } from '../../config';
 import { parseDurationSeconds } from '../../config/duration';
 
 const SECRET = 'x'.repeat(32);
@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       accessTokenTtl: 900,
       refreshTokenTtl: 30 * 86400,
       refreshReuseInterval: 10,
+      sessionMaxLifetime: 90 * 86400,
       argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
       authRateLimit: 30,
       loginFailureLimit: 10,
@@ -26,6 +27,28 @@ describe('loadConfig', () => {
     expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
   });
 
+  it.each([
+    ['ACCESS_TOKEN_TTL', '1', 1, 'accessTokenTtl'],
+    ['ACCESS_TOKEN_TTL', '1d', 86400, 'accessTokenTtl'],
+    ['REFRESH_TOKEN_TTL', '1', 1, 'refreshTokenTtl'],
+    ['REFRESH_TOKEN_TTL', '365d', 365 * 86400, 'refreshTokenTtl'],
+    ['SESSION_MAX_LIFETIME', '0', 0, 'sessionMaxLifetime'],
+    ['SESSION_MAX_LIFETIME', '365d', 365 * 86400, 'sessionMaxLifetime'],
+    ['REFRESH_REUSE_INTERVAL', '0', 0, 'refreshReuseInterval'],
+    ['REFRESH_REUSE_INTERVAL', '5m', 300, 'refreshReuseInterval'],
+  ] as const)('accepts %s=%s (%i seconds), at an end of its range', (key, value, seconds, field) => {
+    expect(loadConfig({ [key]: value })[field]).toBe(seconds);
+  });
+
+  it('says the allowed range when a duration is out of it', () => {
+    expect(() => loadConfig({ REFRESH_TOKEN_TTL: '999999999d' })).toThrow(
+      expect.objectContaining({ problems: ['REFRESH_TOKEN_TTL must be seconds or a number with s/m/h/d, from 1s to 365d (got "999999999d")'] }),
+    );
+    expect(() => loadConfig({ SESSION_MAX_LIFETIME: '400d' })).toThrow(
+      expect.objectContaining({ problems: ['SESSION_MAX_LIFETIME must be seconds or a number with s/m/h/d, from 0s (none) to 365d (got "400d")'] }),
+    );
+  });
+
   it('is frozen all the way down', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -35,7 +58,7 @@ describe('loadConfig', () => {
 
   it.each([
     ['15m', 900],
-    ['30d', 2592000],
+    ['1d', 86400],
     ['2h', 7200],
     ['45s', 45],
     ['120', 120],
@@ -52,12 +75,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: url }).database).toEqual(database);
   });
 
-  it.each([
+  it.each<[Env, string]>([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ ACCESS_TOKEN_TTL: '15 minutes' }, 'ACCESS_TOKEN_TTL'],
     [{ REFRESH_TOKEN_TTL: '0' }, 'REFRESH_TOKEN_TTL'],
     [{ REFRESH_REUSE_INTERVAL: '-1' }, 'REFRESH_REUSE_INTERVAL'],
+    [{ ACCESS_TOKEN_TTL: '86401' }, 'ACCESS_TOKEN_TTL'],
+    [{ ACCESS_TOKEN_TTL: '2d' }, 'ACCESS_TOKEN_TTL'],
+    [{ REFRESH_TOKEN_TTL: '366d' }, 'REFRESH_TOKEN_TTL'],
+    // 999999999 days is past the last date a JavaScript Date can hold: it used to be stored as an Invalid Date that never expires.
+    [{ REFRESH_TOKEN_TTL: '999999999d' }, 'REFRESH_TOKEN_TTL'],
+    [{ SESSION_MAX_LIFETIME: '366d' }, 'SESSION_MAX_LIFETIME'],
+    [{ SESSION_MAX_LIFETIME: '999999999d' }, 'SESSION_MAX_LIFETIME'],
+    [{ SESSION_MAX_LIFETIME: 'forever' }, 'SESSION_MAX_LIFETIME'],
+    [{ REFRESH_REUSE_INTERVAL: '301' }, 'REFRESH_REUSE_INTERVAL'],
+    [{ REFRESH_REUSE_INTERVAL: '1h' }, 'REFRESH_REUSE_INTERVAL'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
@@ -66,6 +99,23 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production', JWT_SECRET: 'too-short-for-production' }, 'JWT_SECRET'],
     [{ ARGON2_MEMORY_KIB: '1024' }, 'ARGON2_MEMORY_KIB'],
     [{ CORS_ORIGINS: 'not an origin' }, 'CORS_ORIGINS'],
+    ...[
+      '*',
+      'null',
+      'app.example.com',
+      'https://app.example.com/app',
+      'https://app.example.com?x=1',
+      'https://app.example.com?',
+      'https://app.example.com#top',
+      'https://user@app.example.com',
+      'https://user:pw@app.example.com',
+      'ftp://app.example.com',
+      'file:///srv/app',
+      'ws://app.example.com',
+      'https://*.example.com',
+      'https:app.example.com',
+      'https://app.example.com:99999',
+    ].map((origin): [Env, string] => [{ CORS_ORIGINS: `https://ok.example,${origin}` }, 'CORS_ORIGINS']),
     [{ AUTH_RATE_LIMIT: 'lots' }, 'AUTH_RATE_LIMIT'],
     [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY'],
     [{ SEED_DEMO_USER: 'maybe' }, 'SEED_DEMO_USER'],
@@ -76,6 +126,11 @@ describe('loadConfig', () => {
     [{ THREAD_POOL_NICE: '20' }, 'THREAD_POOL_NICE'],
     [{ THREAD_POOL_NICE: '-5' }, 'THREAD_POOL_NICE'],
     [{ NODE_ENV: 'production', JWT_SECRET: SECRET, SEED_DEMO_USER: 'true' }, 'SEED_DEMO_USER'],
+    [{ HOST: 'http://0.0.0.0' }, 'HOST'],
+    [{ HOST: '0.0.0.0:3000' }, 'HOST'],
+    [{ HOST: '[::1]' }, 'HOST'],
+    [{ HOST: 'my host' }, 'HOST'],
+    [{ HOST: '1.2.3' }, 'HOST'],
   ])('refuses %j naming %s', (env, key) => {
     let caught: unknown;
     try {
@@ -116,11 +171,39 @@ describe('loadConfig', () => {
     expect(loadConfig({ UV_THREADPOOL_SIZE: '64' }).threadPool.hashConcurrency).toBe(availableParallelism());
   });
 
+  it('listens on loopback only unless NODE_ENV=production or HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).host).toBeNull(); // every interface
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+  });
+
+  it.each(['0.0.0.0', '::', '::1', '192.0.2.10', 'fd00::2', 'localhost', 'auth.internal'])('accepts HOST=%s', (host) => {
+    expect(loadConfig({ HOST: host }).host).toBe(host);
+  });
+
   it('reads TRUST_PROXY and CORS_ORIGINS', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
     expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+  });
+
+  it.each([
+    ['https://App.Example.com:443', 'https://app.example.com'],
+    ['HTTPS://APP.EXAMPLE.COM', 'https://app.example.com'],
+    ['http://LocalHost:80', 'http://localhost'],
+    ['http://localhost:5173', 'http://localhost:5173'],
+    ['https://app.example.com:8443', 'https://app.example.com:8443'],
+    ['https://app.example.com/', 'https://app.example.com'],
+    ['http://[::1]:3000', 'http://[::1]:3000'],
+    ['https://bücher.example', 'https://xn--bcher-kva.example'],
+  ])('normalises the CORS_ORIGINS entry %s to %s, the Origin header a browser sends', (entry, origin) => {
+    expect(loadConfig({ CORS_ORIGINS: entry }).corsOrigins).toEqual([origin]);
+  });
+
+  it('keeps each origin once, however it was spelled', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, HTTPS://A.example:443/' }).corsOrigins).toEqual(['https://a.example']);
   });
 });
 
