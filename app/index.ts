@@ -29,6 +29,7 @@ import { createRefreshTokenService } from './services/refresh-token.service';
 import { createSessionStateService } from './services/session-state.service';
 import { createTokenService } from './services/token.service';
 import { createUserService } from './services/user.service';
+import { createUserAdminService } from './services/user-admin.service';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -52,8 +53,9 @@ export function createServices({ config, db, clock = systemClock }: AppDeps) {
   const accessTokens = createAccessTokenService(config, clock);
   const refreshTokens = createRefreshTokenService(config, db, clock);
   const users = createUserService(db, passwords, refreshTokens);
+  const userAdmin = createUserAdminService(db, sessions, refreshTokens, clock);
   const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
-  return { passwords, sessions, accessTokens, refreshTokens, users, tokens };
+  return { passwords, sessions, accessTokens, refreshTokens, users, userAdmin, tokens };
 }
 
 /** The Express app. It never listens: server.ts does, and tests hand it to supertest. */

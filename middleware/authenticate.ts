@@ -2,14 +2,14 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { tokenInSeveralPlaces } from '../app/auth/bearer';
 import type { PassportInstance } from '../app/auth/passport';
 import type { AuthenticatedUser, RefusalInfo } from '../app/auth/types';
-import { invalidAccessToken, invalidCredentials, invalidRequest, missingAccessToken } from '../app/errors';
+import { accountDisabled, invalidAccessToken, invalidCredentials, invalidRequest, missingAccessToken } from '../app/errors';
 
 /** A refusal from passport-jwt is a jsonwebtoken error or our own info; map it to a stable code. */
 function accessRefusal(info: unknown) {
   const name = (info as { name?: string } | undefined)?.name;
   if (name === 'TokenExpiredError') return invalidAccessToken('token_expired', 'The access token has expired.');
   const code = (info as RefusalInfo | undefined)?.code;
-  if (code === 'token_revoked') return invalidAccessToken('token_revoked', (info as RefusalInfo).message);
+  if (code === 'token_revoked' || code === 'token_stale' || code === 'account_disabled') return invalidAccessToken(code, (info as RefusalInfo).message);
   return invalidAccessToken('token_invalid', 'The access token is not valid.');
 }
 
@@ -35,11 +35,12 @@ export function requireAccessToken(passport: PassportInstance): RequestHandler {
   };
 }
 
-/** Checks username and password with Passport's local strategy; wrong ones are 401 invalid_grant. */
+/** Checks username and password with Passport's local strategy; wrong ones are 401 invalid_grant, a disabled account's right ones 403. */
 export function requireCredentials(passport: PassportInstance): RequestHandler {
   return function requireCredentials(req: Request, res: Response, next: NextFunction) {
-    const onResult = (err: unknown, user: AuthenticatedUser | false) => {
+    const onResult = (err: unknown, user: AuthenticatedUser | false, info: unknown) => {
       if (err) return next(err);
+      if (!user && (info as RefusalInfo | undefined)?.code === 'account_disabled') return next(accountDisabled());
       if (!user) return next(invalidCredentials());
       req.user = user;
       next();

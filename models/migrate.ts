@@ -4,9 +4,10 @@ import { POSTGRES_TIMEOUTS } from '.';
 import * as createUsersAndRefreshTokens from './migrations/001-create-users-and-refresh-tokens';
 import * as rotationMarksParent from './migrations/002-rotation-marks-parent';
 import * as sessions from './migrations/003-sessions';
+import * as roles from './migrations/004-roles';
 
 // Listed explicitly rather than globbed, so the same list runs from TypeScript and from dist/.
-const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions];
+const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles];
 
 /** Every migration's name, in the order they run. */
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map((m) => m.name);

@@ -31,6 +31,8 @@ export interface TokenState {
   sessionVersion: number | null;
   /** The user's session version now; null when the user is gone. */
   userVersion: number | null;
+  userRole: string | null;
+  userDisabled: boolean;
   sessionCreatedAt: Date | null;
   revokedAt: Date | null;
 }
@@ -38,6 +40,8 @@ export interface TokenState {
 export interface RotatedToken {
   userId: string;
   sessionVersion: number;
+  /** The user's role as the rotation read it: the new access token carries it. */
+  role: string;
   sessionCreatedAt: Date;
 }
 
@@ -61,7 +65,8 @@ export async function insertSession(db: Database, session: { id: string; userId:
 /**
  * Rotates a live refresh token in one statement: the successor is inserted only if
  * the presented token is unrotated and unexpired, its session unrevoked, begun after
- * `oldestLogin`, and still of the user's current session version; the trigger of
+ * `oldestLogin`, still of the user's current session version, and the user not
+ * disabled; the trigger of
  * migration 002 marks the presented token rotated within the same statement (one
  * statement, one commit: one fsync under synchronous=FULL). It returns the session
  * version it checked, which the new access token must carry: a password change or
@@ -78,12 +83,12 @@ export async function insertSuccessorIfLive(
   oldestLogin: Date,
 ): Promise<RotatedToken | null> {
   const lock = db.sequelize.getDialect() === 'postgres' ? 'FOR SHARE OF s' : '';
-  const rows = await db.sequelize.query<{ userId: string; sessionVersion: number; sessionCreatedAt: Date | string }>(
+  const rows = await db.sequelize.query<{ userId: string; sessionVersion: number; role: string; sessionCreatedAt: Date | string }>(
     // Written WITH … INSERT: a statement that starts with INSERT is run by Sequelize's sqlite dialect without reading rows back.
     `WITH presented AS (
         SELECT t.id, t.chain_id, s.user_id FROM refresh_tokens t
           JOIN sessions s ON s.id = t.chain_id
-          JOIN users u ON u.id = s.user_id AND u.session_version = s.session_version
+          JOIN users u ON u.id = s.user_id AND u.session_version = s.session_version AND u.disabled_at IS NULL
         WHERE t.token_hash = :presentedHash AND t.rotated_at IS NULL AND t.expires_at > :createdAt
           AND s.revoked_at IS NULL AND s.created_at > :oldestLogin
         ${lock})
@@ -91,24 +96,25 @@ export async function insertSuccessorIfLive(
         SELECT :id, user_id, chain_id, id, :tokenHash, :expiresAt, :createdAt FROM presented
       RETURNING user_id AS "userId",
         (SELECT session_version FROM sessions WHERE sessions.id = refresh_tokens.chain_id) AS "sessionVersion",
+        (SELECT role FROM users WHERE users.id = refresh_tokens.user_id) AS "role",
         (SELECT created_at FROM sessions WHERE sessions.id = refresh_tokens.chain_id) AS "sessionCreatedAt"`,
     { replacements: { ...successor, presentedHash, oldestLogin }, type: QueryTypes.SELECT },
   );
   const row = rows[0];
-  return row ? { userId: row.userId, sessionVersion: Number(row.sessionVersion), sessionCreatedAt: asDate(row.sessionCreatedAt) } : null;
+  return row ? { userId: row.userId, sessionVersion: Number(row.sessionVersion), role: row.role, sessionCreatedAt: asDate(row.sessionCreatedAt) } : null;
 }
 
 /** A token with its session and its user's current version, in one read; null for an unknown token. */
 export async function findTokenState(db: Database, tokenHash: string): Promise<TokenState | null> {
-  const rows = await db.sequelize.query<Record<keyof TokenState, never>>(
+  const rows = await db.sequelize.query<Record<string, never>>(
     `SELECT t.chain_id AS "chainId", s.user_id AS "userId", t.rotated_at AS "rotatedAt", t.expires_at AS "expiresAt",
-        s.session_version AS "sessionVersion", u.session_version AS "userVersion",
+        s.session_version AS "sessionVersion", u.session_version AS "userVersion", u.role AS "userRole", u.disabled_at AS "userDisabledAt",
         s.created_at AS "sessionCreatedAt", s.revoked_at AS "revokedAt"
       FROM refresh_tokens t LEFT JOIN sessions s ON s.id = t.chain_id LEFT JOIN users u ON u.id = s.user_id
       WHERE t.token_hash = :tokenHash`,
     { replacements: { tokenHash }, type: QueryTypes.SELECT },
   );
-  const row = rows[0] as Record<keyof TokenState, unknown> | undefined;
+  const row = rows[0] as Record<string, unknown> | undefined;
   if (!row) return null;
   return {
     chainId: row.chainId as string,
@@ -117,6 +123,8 @@ export async function findTokenState(db: Database, tokenHash: string): Promise<T
     expiresAt: asDate(row.expiresAt as Date | string),
     sessionVersion: row.sessionVersion === null ? null : Number(row.sessionVersion),
     userVersion: row.userVersion === null ? null : Number(row.userVersion),
+    userRole: row.userRole as string | null,
+    userDisabled: row.userDisabledAt !== null,
     sessionCreatedAt: asNullableDate(row.sessionCreatedAt as Date | string | null),
     revokedAt: asNullableDate(row.revokedAt as Date | string | null),
   };

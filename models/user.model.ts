@@ -3,7 +3,7 @@ import { DataTypes, Model, ModelStatic, Optional, Sequelize } from 'sequelize';
 /**
  * A user. `usernameKey` is the lower-cased username that carries the unique index,
  * so "Alice" and "alice" cannot both exist. `sessionVersion` goes up on password
- * change and logout-all; access tokens carry it and are refused once it moves on.
+ * change, logout-all and disable; access tokens carry it and are refused once it moves on.
  */
 export interface UserAttributes {
   id: string;
@@ -12,11 +12,15 @@ export interface UserAttributes {
   email: string | null;
   passwordHash: string;
   sessionVersion: number;
+  /** `user` or `admin` (app/auth/permissions.ts). */
+  role: string;
+  /** When the account was disabled; null while it is enabled. */
+  disabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type UserCreation = Optional<UserAttributes, 'id' | 'email' | 'sessionVersion' | 'createdAt' | 'updatedAt'>;
+export type UserCreation = Optional<UserAttributes, 'id' | 'email' | 'sessionVersion' | 'role' | 'disabledAt' | 'createdAt' | 'updatedAt'>;
 export interface UserRow extends Model<UserAttributes, UserCreation>, UserAttributes {}
 export type UserModel = ModelStatic<UserRow>;
 
@@ -30,6 +34,8 @@ export function defineUserModel(sequelize: Sequelize): UserModel {
       email: { type: DataTypes.STRING(254), allowNull: true },
       passwordHash: { type: DataTypes.STRING(255), allowNull: false },
       sessionVersion: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      role: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'user' },
+      disabledAt: { type: DataTypes.DATE, allowNull: true },
       createdAt: { type: DataTypes.DATE, allowNull: false },
       updatedAt: { type: DataTypes.DATE, allowNull: false },
     },

@@ -7,6 +7,8 @@ export interface UserCredentials {
   username: string;
   passwordHash: string;
   sessionVersion: number;
+  role: string;
+  disabled: boolean;
 }
 
 /**
@@ -17,10 +19,12 @@ export interface UserCredentials {
  * hook (the session cache's invalidation) is skipped.
  */
 export async function findCredentials(db: Database, usernameKey: string): Promise<UserCredentials | null> {
-  const rows = await db.sequelize.query<UserCredentials>(
-    `SELECT id, username, password_hash AS "passwordHash", session_version AS "sessionVersion"
+  const rows = await db.sequelize.query<Omit<UserCredentials, 'disabled'> & { disabledAt: unknown }>(
+    `SELECT id, username, password_hash AS "passwordHash", session_version AS "sessionVersion", role, disabled_at AS "disabledAt"
       FROM users WHERE username_key = :usernameKey LIMIT 1`,
     { replacements: { usernameKey }, type: QueryTypes.SELECT },
   );
-  return rows[0] ?? null;
+  if (!rows[0]) return null;
+  const { disabledAt, ...user } = rows[0];
+  return { ...user, disabled: disabledAt !== null };
 }

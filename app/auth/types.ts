@@ -3,6 +3,8 @@ export interface AuthenticatedUser {
   id: string;
   username: string;
   sessionVersion: number;
+  /** The user's live role (checked on every request; never the token's `roles` claim). */
+  role: string;
 }
 
 declare global {
@@ -15,6 +17,6 @@ declare global {
 
 /** The `info` a strategy hands Passport when it refuses without a fault. */
 export interface RefusalInfo {
-  code: 'invalid_credentials' | 'token_invalid' | 'token_expired' | 'token_revoked';
+  code: 'invalid_credentials' | 'account_disabled' | 'token_invalid' | 'token_expired' | 'token_revoked' | 'token_stale';
   message: string;
 }

@@ -20,8 +20,15 @@ export const invalidCredentials = () =>
     headers: { 'WWW-Authenticate': `Bearer realm="${REALM}"` },
   });
 
+/** The right password for a disabled account: said only to someone who knows the password. */
+export const accountDisabled = () =>
+  new AppError(403, 'invalid_grant', 'account_disabled', { description: 'This account is disabled.' });
+
 /** A refresh token that cannot be used (unknown, expired, revoked or replayed). */
-export const invalidRefreshToken = (code: Extract<ErrorCode, 'token_invalid' | 'token_expired' | 'token_revoked' | 'refresh_reused' | 'token_superseded'>, description: string) =>
+export const invalidRefreshToken = (
+  code: Extract<ErrorCode, 'token_invalid' | 'token_expired' | 'token_revoked' | 'refresh_reused' | 'token_superseded' | 'account_disabled'>,
+  description: string,
+) =>
   new AppError(401, 'invalid_grant', code, {
     description,
     headers: { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${quoted(description)}"` },
@@ -34,7 +41,7 @@ export const missingAccessToken = () =>
     headers: { 'WWW-Authenticate': `Bearer realm="${REALM}"` },
   });
 
-export const invalidAccessToken = (code: Extract<ErrorCode, 'token_invalid' | 'token_expired' | 'token_revoked'>, description: string) =>
+export const invalidAccessToken = (code: Extract<ErrorCode, 'token_invalid' | 'token_expired' | 'token_revoked' | 'token_stale' | 'account_disabled'>, description: string) =>
   new AppError(401, 'invalid_token', code, {
     description,
     headers: { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${quoted(description)}"` },
@@ -46,3 +53,12 @@ export const unavailable = (cause?: unknown) =>
     headers: { 'Retry-After': '5' },
     cause,
   });
+
+/** RFC 6750 section 3.1: a valid token whose user lacks the permission the route needs. */
+export const insufficientScope = (permission: string) => {
+  const description = `This needs the permission "${permission}".`;
+  return new AppError(403, 'insufficient_scope', 'forbidden', {
+    description,
+    headers: { 'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_scope", error_description="${quoted(description)}", scope="${quoted(permission)}"` },
+  });
+};

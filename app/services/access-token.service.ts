@@ -10,6 +10,8 @@ export const ALGORITHM = 'HS256';
 export interface AccessTokenClaims {
   sub: string;
   ver: number;
+  /** RFC 9068 section 7.2, for other services. This app authorizes by the user's live role, never by this claim. */
+  roles: string[];
   iat: number;
   exp: number;
   jti: string;
@@ -21,7 +23,7 @@ export interface AccessTokenService {
   /** The key and checks the passport-jwt strategy verifies with. */
   readonly key: KeyObject;
   readonly verifyOptions: jwt.VerifyOptions & { complete: true };
-  sign(subject: { id: string; sessionVersion: number }): { token: string; expiresIn: number };
+  sign(subject: { id: string; sessionVersion: number; role: string }): { token: string; expiresIn: number };
 }
 
 /**
@@ -36,11 +38,12 @@ export function createAccessTokenService(config: Readonly<Config>, clock: Clock)
   return {
     key,
     verifyOptions: { algorithms: [ALGORITHM], issuer, audience, complete: true },
-    sign({ id, sessionVersion }) {
+    sign({ id, sessionVersion, role }) {
       const iat = epochSeconds(clock.now());
       const claims: AccessTokenClaims = {
         sub: id,
         ver: sessionVersion,
+        roles: [role],
         iat,
         exp: iat + config.accessTokenTtl,
         jti: randomUUID(),

@@ -11,9 +11,9 @@ export abstract class ServiceError extends Error {
   }
 }
 
-export type RefreshRefusal = 'token_invalid' | 'token_expired' | 'token_revoked' | 'refresh_reused' | 'token_superseded';
+export type RefreshRefusal = 'token_invalid' | 'token_expired' | 'token_revoked' | 'refresh_reused' | 'token_superseded' | 'account_disabled';
 
-/** A refresh token that cannot be exchanged: unknown, expired, of an ended session, replayed, or superseded. */
+/** A refresh token that cannot be exchanged: unknown, expired, of an ended session, replayed, superseded, or of a disabled account. */
 export class RefreshTokenRefused extends ServiceError {
   constructor(readonly code: RefreshRefusal, description: string) {
     super(description);
@@ -33,4 +33,14 @@ export class PasswordIncorrect extends ServiceError {
 /** Registration of a username that exists already (compared case-insensitively). */
 export class UsernameTaken extends ServiceError {
   readonly code = 'username_taken';
+}
+
+/** No user has the id an admin named. */
+export class UserNotFound extends ServiceError {
+  readonly code = 'user_not_found';
+}
+
+/** A change that would leave no enabled admin (demoting or disabling the last one). */
+export class LastAdmin extends ServiceError {
+  readonly code = 'last_admin';
 }

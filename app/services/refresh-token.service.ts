@@ -9,15 +9,16 @@ import { RefreshTokenRefused } from './errors';
 export interface IssuedRefreshToken {
   token: string;
   userId: string;
-  /** The session version the access token issued beside this refresh token must carry. */
+  /** The session version and role the access token issued beside this refresh token must carry. */
   sessionVersion: number;
+  role: string;
   /** When this token stops working: its own expiry or the session's end, whichever comes first. */
   expiresAt: Date;
 }
 
 export interface RefreshTokenService {
   /** Starts a new session (a login) under the session version the credentials were read with. */
-  issue(user: { id: string; sessionVersion: number }): Promise<IssuedRefreshToken>;
+  issue(user: { id: string; sessionVersion: number; role: string }): Promise<IssuedRefreshToken>;
   /** Exchanges a refresh token for its successor; throws RefreshTokenRefused. */
   rotate(token: string): Promise<IssuedRefreshToken>;
   /** Revokes the session the token belongs to; when `userId` is given, only if it is theirs. */
@@ -60,6 +61,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
 
   /** Why a session cannot be refreshed now, or null when it can. */
   function sessionRefusal(state: TokenState, now: Date) {
+    if (state.userDisabled) return new RefreshTokenRefused('account_disabled', 'This account is disabled.');
     if (state.sessionVersion === null || state.userVersion === null || state.revokedAt) return revoked();
     if (state.sessionVersion !== state.userVersion) return revoked();
     if (state.sessionCreatedAt!.getTime() <= oldestLogin(now).getTime()) {
@@ -87,7 +89,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
       throw new RefreshTokenRefused('token_superseded', 'This refresh token was replaced twice since; use the newest one.');
     }
     if (next.expiresAt.getTime() <= now.getTime()) throw expired();
-    return { token: successor, userId: next.userId!, sessionVersion: next.sessionVersion!, expiresAt: usableUntil(next.expiresAt, next.sessionCreatedAt!) };
+    return { token: successor, userId: next.userId!, sessionVersion: next.sessionVersion!, role: next.userRole!, expiresAt: usableUntil(next.expiresAt, next.sessionCreatedAt!) };
   }
 
   return {
@@ -101,7 +103,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
         { id: chainId, userId: user.id, sessionVersion: user.sessionVersion, createdAt: now },
         { id: randomUUID(), userId: user.id, chainId, parentId: null, tokenHash: sha256(token), expiresAt, createdAt: now },
       );
-      return { token, userId: user.id, sessionVersion: user.sessionVersion, expiresAt: usableUntil(expiresAt, now) };
+      return { token, userId: user.id, sessionVersion: user.sessionVersion, role: user.role, expiresAt: usableUntil(expiresAt, now) };
     },
 
     async rotate(token) {
@@ -112,7 +114,10 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
       const expiresAt = new Date(now.getTime() + ttlMs);
       try {
         const rotated = await insertSuccessorIfLive(db, hash, { id: randomUUID(), tokenHash: sha256(successor), expiresAt, createdAt: now }, oldestLogin(now));
-        if (rotated) return { token: successor, userId: rotated.userId, sessionVersion: rotated.sessionVersion, expiresAt: usableUntil(expiresAt, rotated.sessionCreatedAt) };
+        if (rotated) {
+          const { userId, sessionVersion, role, sessionCreatedAt } = rotated;
+          return { token: successor, userId, sessionVersion, role, expiresAt: usableUntil(expiresAt, sessionCreatedAt) };
+        }
       } catch (error) {
         // PostgreSQL: a concurrent rotation of this token inserted the same successor first; the replay path below answers.
         if (!(error instanceof UniqueConstraintError)) throw error;

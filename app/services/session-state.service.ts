@@ -6,6 +6,8 @@ export interface SessionState {
   id: string;
   username: string;
   sessionVersion: number;
+  role: string;
+  disabled: boolean;
 }
 
 export interface SessionStateService {
@@ -16,9 +18,9 @@ export interface SessionStateService {
 }
 
 /**
- * Keeps each user's session version in memory so a guarded request costs no
- * database round trip. Correctness rests on invalidation: every write to a user
- * made through the models (password change, logout-all, delete) clears its entry
+ * Keeps each user's session version, role and disabled flag in memory so a guarded
+ * request costs no database round trip. Correctness rests on invalidation: every write to a user
+ * made through the models (password change, logout-all, role change, disable, delete) clears its entry
  * through the hooks below, before the write's response is sent. An epoch guards
  * the race where a slow read would put back a value that a write just cleared.
  * Writes from another process (or raw SQL) are not seen: run one process per
@@ -55,8 +57,10 @@ export function createSessionStateService(db: Database, options = { max: 50_000,
       const cached = peek(userId);
       if (cached !== undefined) return cached;
       const startedAt = epoch;
-      const user = await db.User.findByPk(userId, { attributes: ['id', 'username', 'sessionVersion'] });
-      const state: SessionState | false = user ? { id: user.id, username: user.username, sessionVersion: user.sessionVersion } : false;
+      const user = await db.User.findByPk(userId, { attributes: ['id', 'username', 'sessionVersion', 'role', 'disabledAt'] });
+      const state: SessionState | false = user
+        ? { id: user.id, username: user.username, sessionVersion: user.sessionVersion, role: user.role, disabled: user.disabledAt !== null }
+        : false;
       if (epoch === startedAt) cache.set(userId, state);
       return state || null;
     },

@@ -12,7 +12,7 @@ export interface TokenPair {
 
 export interface TokenService {
   /** A login: a fresh access token and a new refresh-token chain. */
-  issueFor(user: { id: string; sessionVersion: number }): Promise<TokenPair>;
+  issueFor(user: { id: string; sessionVersion: number; role: string }): Promise<TokenPair>;
   /** Rotation: the refresh token's successor and an access token for its user. */
   refresh(refreshToken: string): Promise<TokenPair>;
 }
@@ -38,10 +38,10 @@ export function createTokenService(
       return pair(accessTokens.sign(user), refresh);
     },
     async refresh(refreshToken) {
-      // Signed with the session version the rotation itself checked, never one read afterwards:
+      // Signed with the session version (and role) the rotation itself read, never one read afterwards:
       // a password change or logout-all that lands after the rotation then refuses this token too.
       const refresh = await refreshTokens.rotate(refreshToken);
-      return pair(accessTokens.sign({ id: refresh.userId, sessionVersion: refresh.sessionVersion }), refresh);
+      return pair(accessTokens.sign({ id: refresh.userId, sessionVersion: refresh.sessionVersion, role: refresh.role }), refresh);
     },
   };
 }

@@ -93,7 +93,7 @@ export function createSession(listener: SessionListener) {
         return await call<T>(path, { ...options, accessToken: access.token });
       } catch (error) {
         if (!(error instanceof ApiError) || error.status !== 401) throw error;
-        const stale = error.code === 'token_expired' || error.code === 'token_revoked';
+        const stale = error.code === 'token_expired' || error.code === 'token_revoked' || error.code === 'token_stale';
         if (!stale || attempt > 0) {
           end('Your session has ended. Please log in again.', false);
           throw error;

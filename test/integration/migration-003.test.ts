@@ -6,6 +6,7 @@ import { openDatabase } from '../../models';
 import * as m001 from '../../models/migrations/001-create-users-and-refresh-tokens';
 import * as m002 from '../../models/migrations/002-rotation-marks-parent';
 import * as m003 from '../../models/migrations/003-sessions';
+import * as m004 from '../../models/migrations/004-roles';
 import { DIALECTS, TEST_ENV } from '../helpers/app';
 import { sha256 } from '../helpers/cookies';
 import { createPostgresDatabase, PostgresDatabase } from '../helpers/postgres';
@@ -65,6 +66,7 @@ describe.each(DIALECTS)('migration 003-sessions on a database in use (%s)', (dia
         { id: live, version: 3, created: at(5).getTime(), revoked: false },
         { id: ended, version: 3, created: at(3).getTime(), revoked: true },
       ]);
+      await m004.up({ context });
       const app = createApp({ config, db });
       const rotated = await request(app).post('/token/refresh').send({ refresh_token: 'live-second' });
       expect(rotated.status).toBe(200);

@@ -43,6 +43,7 @@ describe('POST /token', () => {
     expect(claims).toEqual({
       sub: user.id,
       ver: 0,
+      roles: ['user'],
       iat: expect.any(Number),
       exp: (claims.iat as number) + 900,
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),

@@ -43,6 +43,7 @@ describe('forged and misused access tokens', () => {
     const base: Record<string, unknown> = {
       sub: victim.user.id,
       ver: 0,
+      roles: ['user'],
       iat,
       exp: iat + 600,
       jti: randomUUID(),

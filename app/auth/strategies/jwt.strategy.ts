@@ -24,6 +24,7 @@ function isAccessToken(decoded: Jwt): boolean {
     typeof payload === 'object' &&
     typeof payload.sub === 'string' &&
     typeof payload.ver === 'number' &&
+    (payload.roles === undefined || (Array.isArray(payload.roles) && payload.roles.every((role) => typeof role === 'string'))) &&
     typeof payload.jti === 'string' &&
     typeof payload.exp === 'number' &&
     typeof payload.iat === 'number'
@@ -33,9 +34,11 @@ function isAccessToken(decoded: Jwt): boolean {
 /**
  * Guards private routes. passport-jwt checks signature, algorithm (HS256 only),
  * issuer, audience and expiry; this verify callback adds what the signature cannot
- * know: the token is an access token (`typ`), its user still exists, and its
- * session version is current (no password change or logout-all since it was issued).
- * The version comes from memory, not from a query per request.
+ * know: the token is an access token (`typ`), its user still exists and is enabled,
+ * its session version is current (no password change, logout-all or disable since
+ * it was issued), and its role is the user's role now (after a role change a front
+ * end refreshes to get a token with the new one). All of it comes from memory, not
+ * from a query per request; req.user carries the live role, which guards authorize by.
  */
 export function createJwtStrategy(accessTokens: AccessTokenService, sessions: SessionStateService): JwtStrategy {
   return new JwtStrategy(
@@ -50,11 +53,14 @@ export function createJwtStrategy(accessTokens: AccessTokenService, sessions: Se
     function verify(decoded: Jwt, done: VerifiedCallback) {
       const refuse = (code: RefusalInfo['code'], message: string) => done(null, false, { code, message } satisfies RefusalInfo);
       if (!isAccessToken(decoded)) return refuse('token_invalid', 'The token is not an access token.');
-      const { sub, ver: version } = decoded.payload as JwtPayload & { sub: string; ver: number };
+      const { sub, ver: version, roles } = decoded.payload as JwtPayload & { sub: string; ver: number; roles?: string[] };
       const decide = (state: SessionState | null) => {
         if (!state) return refuse('token_revoked', 'The user of this token no longer exists.');
+        if (state.disabled) return refuse('account_disabled', 'This account is disabled.');
         if (state.sessionVersion !== version) return refuse('token_revoked', 'This token was revoked; log in again.');
-        return done(null, state);
+        // The claim is for other services; here it only tells whether the token predates a role change.
+        if (roles?.length !== 1 || roles[0] !== state.role) return refuse('token_stale', "The user's role changed since this token was issued; refresh it.");
+        return done(null, { id: state.id, username: state.username, sessionVersion: state.sessionVersion, role: state.role });
       };
       // Usually answered from memory at once; only a user not in the cache costs a query (and a tick).
       const cached = sessions.peek(sub);

@@ -11,8 +11,11 @@ export function createLocalStrategy(users: UserService): LocalStrategy {
   return new LocalStrategy({ usernameField: 'username', passwordField: 'password', session: false }, function verify(username, password, done) {
     users.checkCredentials(username, password).then(
       (user) => {
-        if (user) return done(null, { id: user.id, username: user.username, sessionVersion: user.sessionVersion });
-        const info: RefusalInfo = { code: 'invalid_credentials', message: 'The username or password is incorrect.' };
+        if (user && !user.disabled) return done(null, { id: user.id, username: user.username, sessionVersion: user.sessionVersion, role: user.role });
+        // A disabled account is said only once the password was right: a wrong one gets the same answer either way.
+        const info: RefusalInfo = user
+          ? { code: 'account_disabled', message: 'This account is disabled.' }
+          : { code: 'invalid_credentials', message: 'The username or password is incorrect.' };
         return done(null, false, info);
       },
       (error: unknown) => done(error),
