@@ -1,10 +1,22 @@
-import { ConnectionRefusedError, DatabaseError, UniqueConstraintError, ValidationErrorItem } from 'sequelize';
+import express from 'express';
+import {
+  ConnectionAcquireTimeoutError,
+  ConnectionError,
+  ConnectionRefusedError,
+  DatabaseError,
+  TimeoutError,
+  UniqueConstraintError,
+  ValidationErrorItem,
+} from 'sequelize';
+import request from 'supertest';
 import { serializeError } from '../../app/logger';
+import { errorHandler, isDatabaseOutage } from '../../middleware/error-handler';
 
 /**
- * How a database error is logged (app/logger.ts). The errors are built the way
- * node-postgres and Sequelize build them; test/security/log-redaction.test.ts
- * produces real ones on PostgreSQL.
+ * How a database error is judged (middleware/error-handler.ts: 503 when the database
+ * is unavailable, 500 otherwise) and how it is logged (app/logger.ts). The errors are
+ * built the way node-postgres, node-sqlite3, Node and Sequelize build them; the fault
+ * suites (test/security/faults) produce the real ones against real servers.
  */
 
 const HASH = '$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
@@ -20,6 +32,78 @@ function pgError(code: string, message: string, extra: Record<string, unknown> =
     ...extra,
   });
 }
+const sqliteError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { errno: 1, code, sql: `UPDATE users SET password_hash = '${HASH}'` });
+const systemError = (code: string) => Object.assign(new Error(`read ${code}`), { errno: -1, code, syscall: 'read' });
+/** node-postgres's code-less failures: a plain Error, to which Sequelize adds the statement. */
+const pgPlain = (message: string) => Object.assign(new Error(message), { sql: 'SELECT 1', parameters: [] });
+
+describe('isDatabaseOutage', () => {
+  it.each<[string, unknown]>([
+    ['a refused connection (Sequelize)', new ConnectionRefusedError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))],
+    ['a connect timeout (node-postgres "timeout expired", wrapped by Sequelize)', new ConnectionError(new Error('timeout expired'))],
+    ['no free pooled connection in time', new ConnectionAcquireTimeoutError(new Error('operation timeout'))],
+    ['SQLITE_BUSY (Sequelize TimeoutError)', new TimeoutError(sqliteError('SQLITE_BUSY', 'database is locked'))],
+    ...['SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_IOERR_WRITE', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_MISUSE'].map(
+      (code): [string, unknown] => [code, new DatabaseError(sqliteError(code, 'something went wrong'))],
+    ),
+    ...['08000', '08003', '08006', '53000', '53100', '53200', '53300', '57P01', '57P02', '57P03', '58030'].map(
+      (code): [string, unknown] => [`SQLSTATE ${code}`, new DatabaseError(pgError(code, 'terminating connection'))],
+    ),
+    ...['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].map((code): [string, unknown] => [`${code} under a query`, new DatabaseError(systemError(code) as never)]),
+    ['ECONNRESET unwrapped (a connection set-up query)', systemError('ECONNRESET')],
+    ['"Query read timeout" (query_timeout passed)', new DatabaseError(pgPlain('Query read timeout'))],
+    ['"Connection terminated unexpectedly"', new DatabaseError(pgPlain('Connection terminated unexpectedly'))],
+    ['"Connection terminated unexpectedly" unwrapped', pgPlain('Connection terminated unexpectedly')],
+    ['a broken client', new DatabaseError(pgPlain('Client has encountered a connection error and is not queryable'))],
+    ['an outage as the cause of another error', new Error('lookup failed', { cause: new DatabaseError(pgError('57P01', 'terminating connection due to administrator command')) })],
+  ])('is true for %s', (_name, error) => {
+    expect(isDatabaseOutage(error)).toBe(true);
+  });
+
+  it.each<[string, unknown]>([
+    ['a check violation', new DatabaseError(pgError('23514', 'new row for relation "users" violates check constraint "c"'))],
+    ['a unique violation', new UniqueConstraintError({ message: 'Validation error', parent: pgError('23505', 'duplicate key value') as never })],
+    ['an unknown relation', new DatabaseError(pgError('42P01', 'relation "users" does not exist'))],
+    // The words of an outage inside a message count for nothing: here they are a value a user sent.
+    ['a data exception quoting "Connection terminated unexpectedly"', new DatabaseError(pgError('22P02', 'invalid input syntax for type uuid: "Connection terminated unexpectedly"'))],
+    ['a data exception quoting ECONNREFUSED and SQLITE_BUSY', new DatabaseError(pgError('22P02', 'invalid input syntax for type integer: "ECONNREFUSED SQLITE_BUSY"'))],
+    ['a plain error that mentions ECONNRESET', new Error('read ECONNRESET')],
+    ['a plain error that mentions SQLITE_IOERR', new Error('SQLITE_IOERR: disk I/O error')],
+    ['a TypeError whose message is a node-postgres one', new TypeError('Connection terminated unexpectedly')],
+    ['an error with another code and that message', Object.assign(new Error('Query read timeout'), { code: 'ERR_SOMETHING' })],
+    ['SQLITE_CONSTRAINT', new DatabaseError(sqliteError('SQLITE_CONSTRAINT', 'CHECK constraint failed: c'))],
+    ['SQLITE_ERROR', new DatabaseError(sqliteError('SQLITE_ERROR', 'no such table: users'))],
+    ['a string', 'ECONNREFUSED'],
+    ['undefined', undefined],
+  ])('is false for %s', (_name, error) => {
+    expect(isDatabaseOutage(error)).toBe(false);
+  });
+});
+
+describe('the error handler on database errors', () => {
+  const appThrowing = (error: unknown) => {
+    const app = express();
+    app.get('/', () => {
+      throw error;
+    });
+    app.use(errorHandler);
+    return app;
+  };
+
+  it('answers an outage 503 database_unavailable with Retry-After', async () => {
+    const res = await request(appThrowing(new DatabaseError(pgError('57P01', 'terminating connection due to administrator command')))).get('/');
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toEqual({ error: 'service_unavailable', error_description: expect.any(String), code: 'database_unavailable' });
+  });
+
+  it('answers any other database error 500 internal_error, without details', async () => {
+    const res = await request(appThrowing(new DatabaseError(pgError('22P02', 'invalid input syntax for type uuid: "Connection terminated unexpectedly"')))).get('/');
+    expect(res.status).toBe(500);
+    expect(res.headers['retry-after']).toBeUndefined();
+    expect(res.body).toEqual({ error: 'server_error', error_description: 'Internal server error.', code: 'internal_error' });
+  });
+});
 
 describe('serializeError', () => {
   const json = (error: unknown) => JSON.stringify(serializeError(error));
