@@ -96,7 +96,7 @@ function postgresMessage(message: string, sqlstate: string): string {
  * hash, a token's digest) on its error and again on `original`/`parent`; node-postgres
  * adds the failing row (`detail`), `where` and `internalQuery`; a UniqueConstraintError
  * keeps the duplicate values in `fields` and `errors`. What is kept: the class, the
- * message (for PostgreSQL errors without quoted values, see postgresMessage), the stack,
+ * message (a PostgreSQL one as postgresMessage leaves it), the stack,
  * the codes and schema names from SAFE_ERROR_FIELDS (a Sequelize error's from its
  * `original`, where the driver put them), the names of `fields`, and `cause` and
  * `errors` (an AggregateError's, a ValidationError's items) serialized the same way.
@@ -117,10 +117,10 @@ export function serializeError(err: unknown, depth = 0): unknown {
     }
   }
   if (fields.fields && typeof fields.fields === 'object') out.fields = Object.keys(fields.fields);
-  // The stack's first lines repeat the message: rebuild them from the cleaned one.
   if (typeof err.stack === 'string') {
+    // A stack starts with the message: after a cleaned one, rebuild that start.
     const frames = err.stack.indexOf('\n    at ');
-    out.stack = sqlstate || frames === -1 ? `${err.name}: ${message}${frames === -1 ? '' : err.stack.slice(frames)}` : err.stack;
+    out.stack = sqlstate ? `${err.name}: ${message}${frames === -1 ? '' : err.stack.slice(frames)}` : err.stack;
   }
   if (depth < 4) {
     if (err.cause !== undefined) out.cause = serializeError(err.cause, depth + 1);
