@@ -31,8 +31,9 @@ function levelOf(res: ServerResponse): Level {
  * Gives every request an id (a caller's X-Request-Id when it is safe to echo,
  * otherwise a fresh UUID), returns it in X-Request-Id, and logs each response as
  * one JSON line with that id in pino-http's shape ({req, res, responseTime},
- * "request completed" / "request errored"; 4xx at warn, 5xx at error). Secrets are
- * redacted by app/logger.ts.
+ * "request completed" / "request errored"; 4xx at warn, 5xx at error), and, at
+ * debug, each request as it arrives ("request received"). Secrets are redacted by
+ * app/logger.ts.
  *
  * Why not pino-http: it builds a child logger per request, serializing the request
  * up front, even at a level where nothing of it is ever written; on a guarded
@@ -61,6 +62,9 @@ export function requestContext(app: Express, logger: Logger): RequestHandler {
     req.id = typeof offered === 'string' && SAFE_REQUEST_ID.test(offered) ? offered : randomUUID();
     res.setHeader('X-Request-Id', req.id);
     const startedAt = performance.now();
+    // At debug, a line as each request arrives: with the one at its end, it shows what was in
+    // flight when something happened (a slow request, a signal, a crash). Nothing at info.
+    if (base.isLevelEnabled('debug')) req.log.debug('request received');
 
     // 'close' follows 'finish' on every response and also ends an aborted one: one listener covers both.
     res.once('close', function logResponse() {

@@ -104,6 +104,31 @@ export function indexOfRequestLog(logs: LogLine[], method: string, url: string):
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Matches the "request received" line (LOG_LEVEL=debug) of `method url`. */
+export const requestReceived = (method: string, url: string) => (line: LogLine) => {
+  const req = line.req as { method?: string; url?: string } | undefined;
+  return line.msg === 'request received' && req?.method === method && req.url === url;
+};
+
+/** Matches the line the server writes as it starts to shut down (server.ts), just before it closes its listener. */
+export const shuttingDown = (line: LogLine) => /^shutting down/.test(line.msg);
+
+/**
+ * GET /health on a new connection, made once the server has logged that it is shutting
+ * down. server.ts writes that line and closes its listening socket in one turn of its
+ * event loop, the line first, so a connection made in between lands in the kernel's
+ * listen backlog, is never accepted, and is reset when the socket closes. A reset
+ * therefore proves the listener is gone, and the one retry after it meets the closed port.
+ */
+export async function callAfterShutdownBegan(port: number): Promise<Reply> {
+  try {
+    return await call(port, 'GET', '/health', { timeoutMs: 2000 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+    return call(port, 'GET', '/health', { timeoutMs: 2000 });
+  }
+}
+
 /** Spawns the server and waits until /health answers 200. */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const server = await spawnServer(options);
@@ -240,8 +265,11 @@ export interface CallOptions {
   agent?: http.Agent | false;
   timeoutMs?: number;
   onSocket?: (socket: net.Socket) => void;
-  /** Called once the whole request has been handed to the OS (connected and written). */
-  onSent?: () => void;
+  /**
+   * Sends the headers at once and the body only when this resolves: a request the
+   * server has begun (it logs "request received" at debug) but cannot finish before then.
+   */
+  bodyAfter?: Promise<unknown>;
 }
 
 /** One HTTP request to 127.0.0.1. Rejects on a network error or when no answer comes within `timeoutMs`. */
@@ -278,7 +306,11 @@ export function call(port: number, method: string, urlPath: string, options: Cal
     req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath}: no answer within ${options.timeoutMs ?? 10_000} ms`)));
     req.on('error', reject);
     if (options.onSocket) req.on('socket', options.onSocket);
-    if (options.onSent) req.on('finish', options.onSent);
-    req.end(payload);
+    if (options.bodyAfter) {
+      req.flushHeaders();
+      options.bodyAfter.then(() => req.end(payload), (error: unknown) => req.destroy(error as Error));
+    } else {
+      req.end(payload);
+    }
   });
 }

@@ -63,6 +63,15 @@ describe('request context', () => {
     expect(lines).toEqual([expect.objectContaining({ level: 30, msg: 'request completed', req: expect.objectContaining({ id: 'req-200' }) })]);
   });
 
+  it('at debug also writes "request received" as a request arrives, before the line of its response', async () => {
+    const { lines, stream } = captureLines();
+    const app = ctx.appWith({ logger: createLogger('debug', stream) });
+    await request(app).get('/health?token=abc').set('X-Request-Id', 'req-debug').expect(200);
+    await settled();
+    expect(lines.map((line) => line.msg)).toEqual(['request received', 'request completed']);
+    expect(lines[0]).toMatchObject({ level: 20, req: { id: 'req-debug', method: 'GET', url: '/health?token=[REDACTED]' } });
+  });
+
   it('logs a 5xx at error, with the cause through req.log from the error handler', async () => {
     const { lines, stream } = captureLines();
     const broken = await createTestContext({ logger: createLogger('warn', stream) });

@@ -153,3 +153,76 @@ describe('LOG_LEVEL', () => {
     expect(() => ctx.appWith({ env: { LOG_LEVEL: 'verbose' } })).toThrow(/LOG_LEVEL/);
   });
 });
+
+/**
+ * A statement that fails on PostgreSQL. Sequelize's error carries the statement
+ * (`sql`) and its bound `parameters`, the argon2 hash among them, on itself and on
+ * `original`/`parent`; node-postgres adds the failing row (`detail`: "Failing row
+ * contains (…, $argon2id$…)") and, for a value of the wrong type, quotes the value
+ * in the message itself. The log keeps the class, the SQLSTATE and the constraint's
+ * name, and none of the values.
+ */
+describe('log redaction: database errors on PostgreSQL', () => {
+  let ctx: TestContext;
+  const log = captured();
+  beforeAll(async () => {
+    ctx = await createTestContext({ dialect: 'postgres', logger: createLogger('trace', log.stream) });
+  });
+  afterAll(() => ctx?.close());
+
+  const failures = () =>
+    log
+      .text()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; err?: Record<string, unknown> })
+      .filter((entry) => entry.msg === 'request failed');
+
+  it('logs a failed registration and password change by SQLSTATE, without the password, the hash or a token', async () => {
+    const app = ctx.app;
+    const password = 'third plum tractor velvet';
+    const newPassword = 'fourth plum tractor velvet';
+    expect((await request(app).post('/auth/register').send({ username: 'pgvictim', password })).status).toBe(201);
+    const session = await request(app).post('/token').send({ username: 'pgvictim', password });
+    expect(session.status).toBe(200);
+    const secrets = [password, newPassword, session.body.access_token, session.body.refresh_token, ...session.body.access_token.split('.').slice(1)];
+
+    // From here on no row of users can be written: every INSERT and UPDATE fails the check (23514).
+    await ctx.db.sequelize.query('ALTER TABLE users ADD CONSTRAINT no_writes CHECK (false) NOT VALID');
+    const registered = await request(app).post('/auth/register').send({ username: 'pgother', password });
+    expect(registered.status).toBe(500);
+    expect(registered.body).toEqual({ error: 'server_error', error_description: 'Internal server error.', code: 'internal_error' });
+    const changed = await request(app)
+      .put('/users/me/password')
+      .set('Authorization', `Bearer ${session.body.access_token}`)
+      .send({ current_password: password, new_password: newPassword });
+    expect(changed.status).toBe(500);
+
+    // A hash where the column now wants an integer: PostgreSQL quotes the value in its message (22P02).
+    await ctx.db.sequelize.query('ALTER TABLE users DROP CONSTRAINT no_writes');
+    await ctx.db.sequelize.query('ALTER TABLE users ALTER COLUMN password_hash TYPE integer USING 0');
+    expect((await request(app).post('/auth/register').send({ username: 'pgthird', password: newPassword })).status).toBe(500);
+    expect(await ctx.db.User.count()).toBe(1);
+
+    // Each failure was logged once, with what an operator needs and nothing from the request.
+    const logged = failures().map((entry) => entry.err);
+    expect(logged).toEqual([
+      expect.objectContaining({ type: 'DatabaseError', code: '23514', constraint: 'no_writes', table: 'users', message: 'new row for relation "users" violates check constraint "no_writes"' }),
+      expect.objectContaining({ type: 'DatabaseError', code: '23514', constraint: 'no_writes', table: 'users' }),
+      expect.objectContaining({ type: 'DatabaseError', code: '22P02', message: 'invalid input syntax for type integer: "[REDACTED]"' }),
+    ]);
+    for (const err of logged) {
+      expect(err).not.toHaveProperty('sql');
+      expect(err).not.toHaveProperty('parameters');
+      expect(err).not.toHaveProperty('original');
+      expect(err).not.toHaveProperty('parent');
+      expect(err).not.toHaveProperty('detail');
+      expect(err!.stack).toEqual(expect.stringContaining('\n    at '));
+    }
+    const output = log.text();
+    expect(output).not.toContain('$argon2');
+    for (const secret of secrets) {
+      expect({ secret, found: output.includes(secret) }).toEqual({ secret, found: false });
+    }
+  });
+});

@@ -1,15 +1,29 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { call, indexOfRequestLog, killAllServers, removeTempDirs, ServerProcess, sleep, startServer } from '../../helpers/server-process';
+import {
+  call,
+  callAfterShutdownBegan,
+  indexOfRequestLog,
+  killAllServers,
+  removeTempDirs,
+  requestReceived,
+  ServerProcess,
+  shuttingDown,
+  startServer,
+} from '../../helpers/server-process';
 import { login, newCredentials, register } from './flows';
 
 /**
  * SIGTERM (what a container runtime or systemd sends): stop accepting, let the
  * requests already in flight finish, close the database, exit 0, in bounded time.
- * The in-flight request is a login with deliberately expensive argon2 (a few hundred ms), so
- * it is certainly still running when the signal lands.
+ * The in-flight request is a login whose headers the server has (it logged "request
+ * received") and whose body the client sends only after the server has begun to shut
+ * down, so it is certainly still running when the signal lands, however fast or slow
+ * the machine; then it hashes with deliberately expensive argon2 (a few hundred ms)
+ * while the server drains.
  */
 const SLOW_ARGON2 = { ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '3' };
+const DEBUG_LOGS = { LOG_LEVEL: 'debug' };
 
 describe('SIGTERM', () => {
   let server: ServerProcess;
@@ -21,7 +35,7 @@ describe('SIGTERM', () => {
   });
 
   beforeAll(async () => {
-    server = await startServer({ env: SLOW_ARGON2 });
+    server = await startServer({ env: { ...SLOW_ARGON2, ...DEBUG_LOGS } });
   });
 
   it('finishes the in-flight login, refuses new connections, closes the database and exits 0', async () => {
@@ -34,18 +48,19 @@ describe('SIGTERM', () => {
     agents.push(idleAgent, busyAgent);
     expect((await call(server.port, 'GET', '/health', { agent: idleAgent })).status).toBe(200);
 
-    let sent!: () => void;
-    const written = new Promise<void>((resolve) => (sent = resolve));
-    const inFlight = login(server.port, who, { agent: busyAgent, timeoutMs: 15_000, onSent: sent });
-    await written;
-    await sleep(150); // the server has read it and is hashing
+    let sendBody!: () => void;
+    const bodyAfter = new Promise<void>((resolve) => (sendBody = resolve));
+    const inFlight = login(server.port, who, { agent: busyAgent, timeoutMs: 15_000, bodyAfter });
+    await server.waitForLog(requestReceived('POST', '/token'));
     server.child.kill('SIGTERM');
     const signalledAt = Date.now();
 
-    // The listening socket closes at once: a new connection is refused while the login still runs.
-    await sleep(100);
-    await expect(call(server.port, 'GET', '/health', { timeoutMs: 2000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // The listening socket closes at once: a new connection is refused while the login still runs
+    // (it cannot finish: its body has not been sent).
+    await server.waitForLog(shuttingDown);
+    await expect(callAfterShutdownBegan(server.port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
+    sendBody();
     const answer = await inFlight;
     const answeredAt = Date.now();
     expect(answer.status).toBe(200);

@@ -23,16 +23,21 @@ export interface RawRequest {
 
 export interface Listening {
   port: number;
+  /** TCP connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
 /** Starts `handler` on an ephemeral loopback port. */
 export function listen(handler: RequestListener): Promise<Listening> {
   const server: Server = http.createServer(handler);
+  let connections = 0;
+  server.on('connection', () => (connections += 1));
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       resolve({
         port: (server.address() as AddressInfo).port,
+        connections: () => connections,
         close: () =>
           new Promise<void>((done) => {
             server.closeAllConnections();
