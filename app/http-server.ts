@@ -20,7 +20,7 @@ export const REQUEST_FIELDS = [
  * (Object.setPrototypeOf), and V8 does not share hidden classes for properties
  * added to an object after its prototype changed. So every `req.params = …`,
  * `req.user = …` on every request built a new hidden class, garbage included:
- * measured at about a third of a guarded request's CPU (README, Performance).
+ * measured at about a third of a guarded request's CPU (docs/performance.md).
  * Declared before Express touches the object, the same assignments are plain stores.
  */
 class AppRequest extends IncomingMessage {

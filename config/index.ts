@@ -138,7 +138,7 @@ export function loadConfig(env: Env): Readonly<Config> {
    * running hash holds its own 19 MiB, kept by its thread's allocator afterwards.
    * Hashes beyond ARGON2_CONCURRENCY wait in the process, not on the pool
    * (app/services/password.service.ts). A pool one thread larger than the
-   * concurrency gives database work a thread of its own (README, Performance).
+   * concurrency gives database work a thread of its own (docs/performance.md).
    */
   function threadPool(): Config['threadPool'] {
     const size = integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024);

@@ -37,7 +37,7 @@ function levelOf(res: ServerResponse): Level {
  *
  * Why not pino-http: it builds a child logger per request, serializing the request
  * up front, even at a level where nothing of it is ever written; on a guarded
- * request that was the largest cost after the JWT check (README, Performance).
+ * request that was the largest cost after the JWT check (docs/performance.md).
  * Here the child logger is made only when a line is written or code reads `req.log`.
  */
 export function requestContext(app: Express, logger: Logger): RequestHandler {

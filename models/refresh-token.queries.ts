@@ -7,7 +7,7 @@ import type { RefreshTokenAttributes } from './refresh-token.model';
  * (3.35+) and PostgreSQL both run. Why not the models: on SQLite, Sequelize sends a
  * PRAGMA table_info before every SELECT of a model (a second trip through the thread
  * pool and the one connection), and Model.create builds, validates and reloads an
- * instance; together more than the query itself (README, Performance). Dates go in
+ * instance; together more than the query itself (docs/performance.md). Dates go in
  * as replacements, so Sequelize formats them as the models store them; a duplicate
  * token_hash still fails as Sequelize's UniqueConstraintError. No hooks are skipped:
  * sessions and refresh tokens have none.

@@ -15,7 +15,7 @@ export interface UserCredentials {
  * The login lookup by username key as one plain SELECT. Why not User.findOne: on
  * SQLite Sequelize sends a PRAGMA table_info before every model SELECT and builds
  * an instance, together costlier than the query, on the path whose every
- * millisecond is taken from password hashing (README, Performance). A read: no
+ * millisecond is taken from password hashing (docs/performance.md). A read: no
  * hook (the session cache's invalidation) is skipped.
  */
 export async function findCredentials(db: Database, usernameKey: string): Promise<UserCredentials | null> {

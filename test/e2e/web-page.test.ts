@@ -177,7 +177,7 @@ describe('the web page', () => {
   it('serves a front end on another origin listed in CORS_ORIGINS, with credentials', async () => {
     const page = await web.newPage();
     await page.goto(frontEndOrigin);
-    // The calls the README shows for such a front end.
+    // The calls docs/web-front-end.md shows for such a front end.
     const result = await page.evaluate(async (api) => {
       const json = { 'Content-Type': 'application/json', 'Refresh-Token-Delivery': 'cookie' };
       const login = await fetch(`${api}/token`, { method: 'POST', credentials: 'include', headers: json, body: JSON.stringify({ username: 'johndoe', password: 'secret' }) });

@@ -8,7 +8,7 @@ import { Client } from 'pg';
  * and drops it when done.
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const START_HINT = 'is PostgreSQL running? `service postgresql start` (see README, Tests)';
+const START_HINT = 'is PostgreSQL running? `service postgresql start` (see README, Quick start)';
 
 export interface PostgresDatabase {
   /** A postgres:// URL naming the new database. */
