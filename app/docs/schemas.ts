@@ -65,7 +65,7 @@ export const schemas = {
         format: 'password',
         minLength: 8,
         maxLength: 256,
-        description: '8 to 256 Unicode code points, used exactly as sent; not a common or breached password; must not contain the username',
+        description: 'Compared in Unicode NFKC form (composed and decomposed accents, fullwidth and plain letters are one password), otherwise used exactly as sent; 8 to 256 code points of that form; not a common or breached password; must not contain the username',
       },
       email: { type: 'string', format: 'email', example: 'alice@example.com' },
     },

@@ -78,12 +78,13 @@ export function createUserService(db: Database, passwords: PasswordService, refr
       // letters) matches no one; it is not even sent to the database, where a NUL
       // would break the statement. It still pays for the dummy verification below.
       const user = USERNAME_PATTERN.test(username) ? await findCredentials(db, usernameKey(username)) : null;
-      const ok = await passwords.verify(user?.passwordHash ?? null, password);
+      const { ok, rehash } = await passwords.verify(user?.passwordHash ?? null, password);
       if (!user || !ok) return null;
-      if (passwords.needsRehash(user.passwordHash)) {
-        // The configured cost went up since this hash was made: upgrade it while we hold the password,
-        // unless the password changed while we hashed (the new hash would bring the old password back).
-        await User.update({ passwordHash: await passwords.hash(password) }, { where: { id: user.id, passwordHash: user.passwordHash }, hooks: false });
+      if (rehash) {
+        // The configured cost went up since this hash was made, or it was made before passwords were
+        // normalised: replace it while we hold the password, unless the password changed while we
+        // hashed (the new hash would bring the old password back).
+        await User.update({ passwordHash: await passwords.hash(password, user.passwordHash) }, { where: { id: user.id, passwordHash: user.passwordHash }, hooks: false });
       }
       return user;
     },
@@ -94,7 +95,7 @@ export function createUserService(db: Database, passwords: PasswordService, refr
       const user = await User.findByPk(userId);
       if (!user) throw new CallerSessionEnded('The user of this token no longer exists.');
       if (user.sessionVersion !== sessionVersion) throw new CallerSessionEnded('This token was revoked; log in again.');
-      if (!(await passwords.verify(user.passwordHash, currentPassword))) {
+      if (!(await passwords.verify(user.passwordHash, currentPassword)).ok) {
         throw new PasswordIncorrect('The current password is incorrect.');
       }
       // Only while the sessions this request was checked against are still the user's: a concurrent

@@ -1,6 +1,6 @@
 import { body, ContextRunner, Meta } from 'express-validator';
-import { stringField } from './fields';
-import { containsUsername, isCommonPassword, PASSWORD_MAX, PASSWORD_MIN } from './password-policy';
+import { codePoints, stringField } from './fields';
+import { containsUsername, isCommonPassword, PASSWORD_MAX, PASSWORD_MIN, passwordLength } from './password-policy';
 
 export { PASSWORD_MAX, PASSWORD_MIN } from './password-policy';
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
@@ -19,7 +19,7 @@ export const usernameRule = () =>
  * why. `usernameOf` finds the account's name in the request.
  */
 export const newPasswordRule = (name: string, usernameOf: (req: Meta['req']) => unknown) =>
-  stringField(name, { min: PASSWORD_MIN, max: PASSWORD_MAX })
+  stringField(name, { min: PASSWORD_MIN, max: PASSWORD_MAX, length: passwordLength })
     .bail()
     .custom((value: string) => !isCommonPassword(value))
     .withMessage(`${name} is too common: it appears in lists of breached passwords; choose another`)
@@ -30,8 +30,14 @@ export const newPasswordRule = (name: string, usernameOf: (req: Meta['req']) => 
     })
     .withMessage(`${name} must not contain the username`);
 
-/** Login accepts any stored password (the seeded demo one is short): only type and an upper bound. */
-export const presentedPasswordRule = (name: string, when?: ContextRunner) => stringField(name, { min: 1, max: PASSWORD_MAX, when });
+/**
+ * Login accepts any stored password (the seeded demo one is short): only type and an upper bound.
+ * The bound holds when either form fits: a new password is bounded in its NFKC form, which can be
+ * shorter than as sent (combining accents), and one set before normalisation was bounded as sent,
+ * which NFKC can make longer (ligatures such as "ﬁ"). Either way its owner can still send it.
+ */
+export const presentedPasswordRule = (name: string, when?: ContextRunner) =>
+  stringField(name, { min: 1, max: PASSWORD_MAX, when, length: (value) => Math.min(codePoints(value), passwordLength(value)) });
 
 export const registerRules = [
   usernameRule(),

@@ -9,6 +9,8 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 interface StringRule {
   min: number;
   max: number;
+  /** How the length is counted; code points unless said (a password counts its NFKC form). */
+  length?: (value: string) => number;
   optional?: boolean;
   /** Validate only when this condition chain passes (for example, one grant type). */
   when?: ContextRunner;
@@ -34,7 +36,10 @@ export function stringField(name: string, rule: StringRule): ValidationChain {
     .custom((value: string) => !LONE_SURROGATE.test(value))
     .withMessage(`${name} must be valid Unicode text`)
     .bail()
-    .custom((value: string) => codePoints(value) >= rule.min && codePoints(value) <= rule.max)
+    .custom((value: string) => {
+      const length = (rule.length ?? codePoints)(value);
+      return length >= rule.min && length <= rule.max;
+    })
     .withMessage(`${name} must be ${rule.min} to ${rule.max} characters long`)
     .bail()
     .custom((value: string) => !rule.pattern || rule.pattern.test(value))

@@ -1,76 +1,35 @@
 'use strict';
 /**
  * Child processes of the benchmark: the real server (spawned exactly as `npm start`
- * runs it) and the reference apps (forked, reporting over IPC).
+ * runs it, through the module the tests use too) and the reference apps (forked,
+ * reporting over IPC).
  */
-const { fork, spawn } = require('node:child_process');
-const { readFileSync } = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
+const { fork } = require('node:child_process');
+const { appendFileSync, readFileSync } = require('node:fs');
 const path = require('node:path');
+const spawning = require('../../test/helpers/spawn-server');
 
-const ROOT = path.resolve(__dirname, '../..');
-const SERVER_ENTRY = path.join(ROOT, 'dist/server.js');
-
-/** A port nobody listens on right now (the server is told its port; at warn it logs no "listening" line). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** One GET; resolves with the status code, or 0 when nothing answered. */
-function getStatus(port, urlPath, timeoutMs = 2000) {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const { ROOT, SERVER_JS: SERVER_ENTRY, sleep } = spawning;
 
 /**
- * Spawns `node [nodeArgs] dist/server.js` with exactly `env` (nothing inherited, and the
- * temp dir as cwd so no .env file of the checkout leaks in) and waits for the
- * first 200 from GET /health, polling every 5 ms. Resolves with the process and
- * the time from spawn to that 200.
+ * Spawns `node [nodeArgs] dist/server.js` with exactly `env` (nothing inherited; `cwd`
+ * a temp dir, so no .env file of the checkout leaks in) and waits for the first 200
+ * from GET /health, polling every 5 ms. Resolves with the process and the time from
+ * spawn to that 200. BENCH_SERVER_OUTPUT names a file to copy the server's output to.
  */
 async function startServer({ env, cwd, nodeArgs = [], timeoutMs = 30_000 }) {
-  const port = await freePort();
-  const output = [];
-  const startedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, SERVER_ENTRY], { cwd, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk) => {
-    if (process.env.BENCH_SERVER_OUTPUT) require('node:fs').appendFileSync(process.env.BENCH_SERVER_OUTPUT, chunk);
-    output.push(chunk.toString());
-    if (output.length > 50) output.shift();
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited = null;
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
+  const copyTo = process.env.BENCH_SERVER_OUTPUT;
+  const server = await spawning.startServer({
+    env,
+    cwd,
+    nodeArgs,
+    readyTimeoutMs: timeoutMs,
+    pollMs: 5,
+    // At LOG_LEVEL=warn the server writes little, but a run lasts minutes: keep the tail only (for error messages).
+    keepLines: 50,
+    onOutput: copyTo ? (chunk) => appendFileSync(copyTo, chunk) : undefined,
   });
-
-  while (performance.now() - startedAt < timeoutMs) {
-    if (exited) break;
-    if ((await getStatus(port, '/health')) === 200) {
-      return { child, port, startupMs: performance.now() - startedAt, output };
-    }
-    await sleep(5);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the server did not answer 200 on /health (exit: ${JSON.stringify(exited)}):\n${output.join('')}`);
+  return { child: server.child, port: server.port, startupMs: performance.now() - server.spawnedAt };
 }
 
 /** SIGTERM, then SIGKILL if it has not gone after `graceMs`. */

@@ -1,20 +1,23 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TEST_SECRET } from './app';
+import * as spawning from './spawn-server';
+import type { LogLine, ServerChild } from './spawn-server';
 
 /**
  * Real server processes for the fault tests: `node dist/server.js` (what `npm start`
  * runs; jest's globalSetup builds dist/) on a free loopback port, with a fresh
- * SQLite file in a temp dir unless the test names another database. Every process
- * spawned here is remembered, so `killAllServers()` in afterAll leaves none behind.
+ * SQLite file in a temp dir unless the test names another database. Spawning, output
+ * and readiness live in spawn-server.js, shared with the benchmark; this file adds the
+ * tests' defaults, temp dirs and an HTTP client. Every process spawned is remembered,
+ * so `killAllServers()` in afterAll leaves none behind.
  */
 
-export const ROOT = path.resolve(__dirname, '../..');
-export const SERVER_JS = path.join(ROOT, 'dist/server.js');
+export { ROOT, SERVER_JS, freePort, killAllServers, sleep } from './spawn-server';
+export type { Exit, LogLine } from './spawn-server';
 
 /** Cheap argon2 so load is write-bound, no rate limits, info logs (the tests read them). */
 export const SERVER_ENV: Record<string, string> = {
@@ -27,33 +30,9 @@ export const SERVER_ENV: Record<string, string> = {
   LOG_LEVEL: 'info',
 };
 
-export interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-export interface ServerProcess {
-  port: number;
-  pid: number;
-  dir: string;
+export interface ServerProcess extends ServerChild {
+  /** The SQLite file DATABASE_URL names unless the test gave another. */
   dbFile: string;
-  child: ChildProcess;
-  /** Every JSON line the process wrote to stdout so far. */
-  logs: LogLine[];
-  stderr(): string;
-  exited: Promise<Exit>;
-  isRunning(): boolean;
-  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** Resolves with the exit, or rejects when the process outlives `timeoutMs`. */
-  waitForExit(timeoutMs: number): Promise<Exit>;
-  /** SIGKILL (if still running) and wait for the exit. */
-  kill(): Promise<Exit>;
 }
 
 export interface StartOptions {
@@ -67,7 +46,6 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
-const running = new Set<ServerProcess>();
 const tempDirs = new Set<string>();
 
 /** A fresh temp directory, removed by `removeTempDirs()`. */
@@ -82,18 +60,6 @@ export function removeTempDirs(): void {
   tempDirs.clear();
 }
 
-/** A port nobody listens on right now (the kernel picks it; the tiny reuse race is acceptable on loopback). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** The index of the request-log line that logged the answer to `method url` (-1 when there is none). */
 export function indexOfRequestLog(logs: LogLine[], method: string, url: string): number {
   return logs.findIndex((line) => {
@@ -101,8 +67,6 @@ export function indexOfRequestLog(logs: LogLine[], method: string, url: string):
     return req?.method === method && req.url === url && line.res !== undefined;
   });
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Matches the "request received" line (LOG_LEVEL=debug) of `method url`. */
 export const requestReceived = (method: string, url: string) => (line: LogLine) => {
@@ -129,125 +93,27 @@ export async function callAfterShutdownBegan(port: number): Promise<Reply> {
   }
 }
 
-/** Spawns the server and waits until /health answers 200. */
+/** Spawns the server and waits until /health answers 200 (killing it when it does not). */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
-  const server = await spawnServer(options);
-  try {
-    await waitForHealth(server, options.readyTimeoutMs ?? 15_000);
-  } catch (error) {
-    await server.kill();
-    throw error;
-  }
-  return server;
+  const { spawn, dbFile } = prepare(options);
+  return Object.assign(await spawning.startServer({ ...spawn, readyTimeoutMs: options.readyTimeoutMs ?? 15_000 }), { dbFile });
 }
 
 /** Spawns the server without waiting for it to be ready. */
 export async function spawnServer(options: StartOptions = {}): Promise<ServerProcess> {
+  const { spawn, dbFile } = prepare(options);
+  return Object.assign(await spawning.spawnServer(spawn), { dbFile });
+}
+
+export const waitForHealth = (server: ServerChild, timeoutMs: number): Promise<void> => spawning.waitForHealth(server, { timeoutMs });
+
+function prepare(options: StartOptions): { spawn: spawning.SpawnOptions; dbFile: string } {
   const dir = options.dir ?? makeTempDir();
   const dbFile = path.join(dir, 'auth.sqlite');
-  const port = await freePort();
   // A clean environment: nothing from the test runner's own env leaks in, and cwd is the
   // temp dir so dotenv finds no project .env.
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...SERVER_ENV,
-    DATABASE_URL: `sqlite:${dbFile}`,
-    PORT: String(port),
-    ...options.env,
-  };
-  const child = spawn(process.execPath, [options.script ?? SERVER_JS], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-
-  const logs: LogLine[] = [];
-  const waiters: Array<{ match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = [];
-  let pending = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    let newline;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        line = { level: 0, msg: text, notJson: true };
-      }
-      logs.push(line);
-      for (const waiter of [...waiters]) {
-        if (waiter.match(line)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-
-  let exit: Exit | undefined;
-  const exited = new Promise<Exit>((resolve) => {
-    // 'close', not 'exit': by then stdout is drained, so `logs` holds every line the process wrote.
-    child.once('close', (code, signal) => {
-      exit = { code, signal };
-      running.delete(server);
-      resolve(exit);
-    });
-  });
-
-  const server: ServerProcess = {
-    port,
-    pid: child.pid!,
-    dir,
-    dbFile,
-    child,
-    logs,
-    stderr: () => stderr,
-    exited,
-    isRunning: () => exit === undefined,
-    waitForLog(match, timeoutMs = 10_000) {
-      const seen = logs.find(match);
-      if (seen) return Promise.resolve(seen);
-      return withTimeout(
-        new Promise<LogLine>((resolve) => waiters.push({ match, resolve })),
-        timeoutMs,
-        () => `no matching log line within ${timeoutMs} ms; stderr: ${stderr}`,
-      );
-    },
-    waitForExit: (timeoutMs) => withTimeout(exited, timeoutMs, () => `pid ${child.pid} still running after ${timeoutMs} ms`),
-    async kill() {
-      if (exit) return exit;
-      child.kill('SIGKILL');
-      return exited;
-    },
-  };
-  running.add(server);
-  return server;
-}
-
-/** For afterAll/afterEach: SIGKILL whatever is still running. */
-export async function killAllServers(): Promise<void> {
-  await Promise.all([...running].map((server) => server.kill()));
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(message())), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export async function waitForHealth(server: ServerProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!server.isRunning()) throw new Error(`server exited before it was ready: ${server.stderr()}`);
-    const res = await call(server.port, 'GET', '/health', { timeoutMs: 1000 }).catch(() => null);
-    if (res?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`server not healthy within ${timeoutMs} ms (last: ${res?.status}); stderr: ${server.stderr()}`);
-    await sleep(50);
-  }
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...SERVER_ENV, DATABASE_URL: `sqlite:${dbFile}`, ...options.env };
+  return { spawn: { env, cwd: dir, script: options.script }, dbFile };
 }
 
 export interface Reply {

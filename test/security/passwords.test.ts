@@ -14,6 +14,13 @@ import { countRows, everyStoredValue, snapshotUser } from './support/db';
  * passwords refused, the username refused inside the password, argon2id hashes
  * upgraded when the cost rises, and nothing secret stored in the clear.
  */
+/** "argon2id v=19 m=1024 t=1 p=1" from a PHC string, whatever order the parameters come in. */
+function params(hash: string): string {
+  const [, type, version, list] = /^\$(argon2\w+)\$v=(\d+)\$([^$]+)\$/.exec(hash)!;
+  const values = Object.fromEntries(list.split(',').map((pair) => pair.split('=')));
+  return `${type} v=${version} m=${values.m} t=${values.t} p=${values.p}`;
+}
+
 describe('password policy', () => {
   let ctx: TestContext;
   beforeAll(async () => {
@@ -48,13 +55,24 @@ describe('password policy', () => {
       await expectRefusedPassword(await register(key.repeat(257)), 'password', /8 to 256 characters/);
     });
 
-    it('counts combining characters as code points, and never normalises them away', async () => {
-      const decomposed = 'e\u0301'.repeat(4); // "éééé" as 8 code points
-      const precomposed = '\u00e9'.repeat(4); // "éééé" as 4 code points
-      expect((await register(decomposed, 'combining')).status).toBe(201);
-      await expectRefusedPassword(await register(precomposed), 'password', /8 to 256 characters/);
-      expect((await tokenFor('combining', decomposed)).status).toBe(200);
-      expect((await tokenFor('combining', precomposed + precomposed)).status).toBe(401);
+    it('counts the code points of the NFKC form: combining marks compose, ligatures expand', async () => {
+      const decomposed = 'e\u0301'.repeat(4); // "éééé" as 8 code points, 4 once composed
+      await expectRefusedPassword(await register(decomposed), 'password', /8 to 256 characters/);
+      const composedEight = '\u00e9'.repeat(4) + 'e\u0301'.repeat(4); // 12 code points as sent, 8 in NFKC
+      expect((await register(composedEight, 'combining')).status).toBe(201);
+      expect((await tokenFor('combining', '\u00e9'.repeat(8))).status).toBe(200);
+      expect((await tokenFor('combining', '\u00e9'.repeat(7))).status).toBe(401);
+      const ligatures = '\ufb01'.repeat(4); // "ﬁﬁﬁﬁ": 4 code points as sent, "fifififi" in NFKC
+      expect((await register(ligatures, 'ligatures')).status).toBe(201);
+      expect((await tokenFor('ligatures', 'fifififi')).status).toBe(200);
+    });
+
+    it('bounds the NFKC form at 256: 400 decomposed letters are 200 characters, at registration and at login', async () => {
+      const decomposed = 'e\u0301'.repeat(200); // 400 code points as sent
+      expect((await register(decomposed, 'longdecomposed')).status).toBe(201);
+      expect((await tokenFor('longdecomposed', decomposed)).status).toBe(200);
+      expect((await tokenFor('longdecomposed', '\u00e9'.repeat(200))).status).toBe(200);
+      await expectRefusedPassword(await register('e\u0301'.repeat(257)), 'password', /8 to 256 characters/);
     });
 
     it('refuses 7 ASCII characters and non-string passwords with a field message', async () => {
@@ -113,6 +131,14 @@ describe('password policy', () => {
       expect(await snapshotUser(ctx.db, session.user.id)).toEqual(before);
     });
 
+    it('judges the NFKC form: fullwidth "ｐａｓｓｗｏｒｄ１２３" is as common as "password123"', async () => {
+      const before = await countRows(ctx.db, 'users');
+      expect('\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff11\uff12\uff13'.normalize('NFKC')).toBe('password123');
+      await expectRefusedPassword(await register('\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff11\uff12\uff13'), 'password', /too common/);
+      await expectRefusedPassword(await register('\uff30assword1'), 'password', /too common/); // fullwidth capital P
+      expect(await countRows(ctx.db, 'users')).toBe(before);
+    });
+
     it('accepts an uncommon passphrase', async () => {
       expect((await register('plum tractor velvet ninety')).status).toBe(201);
     });
@@ -123,6 +149,10 @@ describe('password policy', () => {
       await expectRefusedPassword(await register('my-Marjorie-pass', 'marjorie'), 'password', /must not contain the username/);
       await expectRefusedPassword(await register('MARJORIE2024!', 'Marjorie'), 'password', /must not contain the username/);
       expect(await ctx.db.User.count({ where: { usernameKey: 'marjorie' } })).toBe(0);
+    });
+
+    it('refuses them in fullwidth letters too (the NFKC form is judged)', async () => {
+      await expectRefusedPassword(await register('my-\uff4d\uff41\uff52\uff4a\uff4f\uff52\uff49\uff45-pass', 'marjorie'), 'password', /must not contain the username/);
     });
 
     it('refuses them as a new password', async () => {
@@ -171,12 +201,6 @@ describe('argon2id hashes are upgraded at login when the cost rises', () => {
 
   const storedHash = async (username: string) =>
     (await ctx.db.User.findOne({ where: { usernameKey: usernameKey(username) }, rejectOnEmpty: true })).passwordHash;
-  /** "argon2id v=19 m=1024 t=1 p=1" from a PHC string, whatever order the parameters come in. */
-  function params(hash: string): string {
-    const [, type, version, list] = /^\$(argon2\w+)\$v=(\d+)\$([^$]+)\$/.exec(hash)!;
-    const values = Object.fromEntries(list.split(',').map((pair) => pair.split('=')));
-    return `${type} v=${version} m=${values.m} t=${values.t} p=${values.p}`;
-  }
 
   it('rehashes with the higher parameters, keeps the session, and never downgrades', async () => {
     const password = 'plum tractor velvet ninety';
@@ -207,6 +231,126 @@ describe('argon2id hashes are upgraded at login when the cost rises', () => {
     await ctx.db.User.create({ username: 'legacy', usernameKey: 'legacy', passwordHash: legacy });
     expect((await request(ctx.app).post('/token').send({ username: 'legacy', password })).status).toBe(200);
     expect(params(await storedHash('legacy'))).toBe('argon2id v=19 m=1024 t=1 p=1');
+  });
+});
+
+/**
+ * NIST SP 800-63B section 5.1.1.2: passwords are normalised (NFKC) before hashing, so
+ * the same password typed on another keyboard or pasted from another app (composed or
+ * decomposed accents, fullwidth letters) is the same password. Hashes made before that,
+ * from the password as sent, keep working and are replaced by the NFKC hash at the next
+ * login.
+ */
+describe('passwords are compared in their NFKC form', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext(); // m=1024, t=1
+  });
+  afterAll(() => ctx.close());
+
+  const TEST_COST = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+  const decomposed = 'Cafe\u0301-longer-pass'; // "é" as e + COMBINING ACUTE ACCENT
+  const composed = 'Caf\u00e9-longer-pass'; // its NFKC form
+  const fullwidth = '\uff30\uff4c\uff55\uff4d-tractor-velvet'; // "Ｐｌｕｍ-tractor-velvet"
+  const tokenFor = (username: string, password: string) => request(ctx.app).post('/token').send({ username, password });
+  const storedHash = async (username: string) =>
+    (await ctx.db.User.findOne({ where: { usernameKey: usernameKey(username) }, rejectOnEmpty: true })).passwordHash;
+  /** A user whose hash was made from the password as sent, as before normalisation, straight with argon2. */
+  async function legacyUser(username: string, password: string, cost = TEST_COST): Promise<string> {
+    const hash = await argon2.hash(password, { type: argon2.argon2id, ...cost });
+    await ctx.db.User.create({ username, usernameKey: usernameKey(username), passwordHash: hash });
+    return hash;
+  }
+
+  it('stores the hash of the NFKC form: composed and decomposed, fullwidth and ASCII register and log in as one password', async () => {
+    expect(composed).toBe(decomposed.normalize('NFKC'));
+    expect((await request(ctx.app).post('/auth/register').send({ username: 'decomposer', password: decomposed })).status).toBe(201);
+    expect(await argon2.verify(await storedHash('decomposer'), composed)).toBe(true);
+    expect((await tokenFor('decomposer', composed)).status).toBe(200);
+    expect((await tokenFor('decomposer', decomposed)).status).toBe(200);
+
+    expect((await request(ctx.app).post('/auth/register').send({ username: 'composer', password: composed })).status).toBe(201);
+    expect((await tokenFor('composer', decomposed)).status).toBe(200);
+
+    expect((await request(ctx.app).post('/auth/register').send({ username: 'widekeys', password: fullwidth })).status).toBe(201);
+    expect((await tokenFor('widekeys', 'Plum-tractor-velvet')).status).toBe(200);
+    expect((await tokenFor('widekeys', fullwidth)).status).toBe(200);
+    expect((await tokenFor('widekeys', 'plum-tractor-velvet')).status).toBe(401); // normalised, not case-folded
+  });
+
+  it('accepts the current password in either form at PUT /users/me/password', async () => {
+    const session = await createSession(ctx.app, ctx.db, { password: decomposed });
+    const res = await request(ctx.app)
+      .put('/users/me/password')
+      .set('Authorization', `Bearer ${session.tokens.access_token}`)
+      .send({ current_password: composed, new_password: 'plum tractor velvet ninety' });
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ['decomposed accent', 'legacyaccent', decomposed],
+    ['fullwidth letters', 'legacywide', fullwidth],
+  ])('logs in a user whose hash was made from the unnormalised password (%s), then stores the NFKC hash', async (_kind, username, password) => {
+    const legacy = await legacyUser(username, password);
+    expect((await tokenFor(username, `${password}!`)).status).toBe(401);
+    expect(await storedHash(username)).toBe(legacy); // a failed login changes nothing
+
+    const session = await login(ctx.app, username, password); // the same input as ever
+    const rehashed = await storedHash(username);
+    expect(rehashed).not.toBe(legacy);
+    expect(await argon2.verify(rehashed, password.normalize('NFKC'))).toBe(true);
+    expect(await argon2.verify(rehashed, password)).toBe(false);
+    expect(params(rehashed)).toBe('argon2id v=19 m=1024 t=1 p=1');
+
+    expect((await tokenFor(username, password.normalize('NFKC'))).status).toBe(200);
+    expect((await tokenFor(username, password)).status).toBe(200);
+    expect(await storedHash(username)).toBe(rehashed); // nothing more to replace
+    // Rehashing is not a password change: the session lives on.
+    expect((await request(ctx.app).get('/protected').set('Authorization', `Bearer ${session.access_token}`)).status).toBe(200);
+  });
+
+  it('keeps a stronger unnormalised hash at its own cost when it replaces it (never a downgrade)', async () => {
+    await legacyUser('legacystrong', decomposed, { memoryCost: 2048, timeCost: 2, parallelism: 1 });
+    expect((await tokenFor('legacystrong', decomposed)).status).toBe(200);
+    const rehashed = await storedHash('legacystrong');
+    expect(params(rehashed)).toBe('argon2id v=19 m=2048 t=2 p=1');
+    expect(await argon2.verify(rehashed, composed)).toBe(true);
+  });
+
+  it('logs in an older password of 256 characters that NFKC makes longer (ligatures)', async () => {
+    const password = '\ufb01'.repeat(256); // 256 code points as sent, 512 in NFKC
+    await legacyUser('legacyligature', password);
+    expect((await tokenFor('legacyligature', password)).status).toBe(200);
+    expect(await argon2.verify(await storedHash('legacyligature'), 'fi'.repeat(256))).toBe(true);
+  });
+
+  describe('an unknown user and a wrong password stay alike', () => {
+    let verify: jest.SpiedFunction<typeof argon2.verify>;
+    beforeEach(() => {
+      verify = jest.spyOn(argon2, 'verify');
+    });
+    afterEach(() => verify.mockRestore());
+
+    /** The answer and the number of argon2 verifications one login attempt cost. */
+    async function attempt(username: string, password: string) {
+      verify.mockClear();
+      const res = await tokenFor(username, password);
+      return { status: res.status, text: res.text, verifications: verify.mock.calls.length };
+    }
+
+    beforeAll(() => createUser(ctx.db, { username: 'alikeknown', password: 'plum tractor velvet ninety' }));
+
+    it.each([
+      ['an unnormalised password: both try it as sent too', decomposed, 2],
+      ['an NFKC password: one verification each', composed, 1],
+    ])('%s', async (_case, wrongPassword, verifications) => {
+      await attempt('alikeunknown', wrongPassword); // the first unknown login also builds the dummy hash
+      const wrong = await attempt('alikeknown', wrongPassword);
+      const unknown = await attempt('alikeunknown', wrongPassword);
+      expect(wrong.status).toBe(401);
+      expect(unknown).toEqual(wrong);
+      expect(wrong.verifications).toBe(verifications);
+    });
   });
 });
 
