@@ -24,6 +24,8 @@ export interface AccessTokenService {
   readonly key: KeyObject;
   readonly verifyOptions: jwt.VerifyOptions & { complete: true };
   sign(subject: { id: string; sessionVersion: number; role: string }): { token: string; expiresIn: number };
+  /** Whether a token with this `exp` (seconds) has expired on this service's clock, by jsonwebtoken's rule (expired from `exp` on). */
+  hasExpired(exp: number): boolean;
 }
 
 /**
@@ -53,5 +55,6 @@ export function createAccessTokenService(config: Readonly<Config>, clock: Clock)
       const token = jwt.sign(claims, key, { algorithm: ALGORITHM, header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE } });
       return { token, expiresIn: config.accessTokenTtl };
     },
+    hasExpired: (exp) => epochSeconds(clock.now()) >= exp,
   };
 }
