@@ -1,3 +1,4 @@
+import { notes } from './notes.routes';
 import type { AppResource } from './types';
 
 /**
@@ -7,4 +8,4 @@ import type { AppResource } from './types';
  * app/http-server.ts. To add a resource, write routes/<domain>.routes.ts (guards
  * from app/auth/guards.ts), its docs beside it, and add it here.
  */
-export const APP_RESOURCES: readonly AppResource[] = [];
+export const APP_RESOURCES: readonly AppResource[] = [notes];
