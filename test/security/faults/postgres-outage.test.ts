@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { POSTGRES_TIMEOUTS } from '../../../models';
+import { MIGRATION_NAMES } from '../../../models/migrate';
 import { sha256 } from '../../helpers/cookies';
 import { call, killAllServers, Reply, removeTempDirs, ServerProcess, sleep, startServer } from '../../helpers/server-process';
 import { startTcpProxy, TcpProxy } from '../../helpers/tcp-proxy';
@@ -105,7 +106,7 @@ describe('PostgreSQL', () => {
   describe('end to end', () => {
     it('migrates an empty database and serves register, login, refresh and guarded routes', async () => {
       server = await startServer({ env });
-      expect(server.logs.find((line) => line.msg === 'migrations applied')).toMatchObject({ migrations: ['001-create-users-and-refresh-tokens', '002-rotation-marks-parent', '003-sessions'] });
+      expect(server.logs.find((line) => line.msg === 'migrations applied')).toMatchObject({ migrations: MIGRATION_NAMES });
       expect(server.logs.find((line) => /^listening/.test(line.msg))).toMatchObject({ database: 'postgres' });
 
       const who = newCredentials('pg');
