@@ -13,7 +13,9 @@ import { accountFailureLimits, perIpLimit } from '../middleware/rate-limit';
 import { requestContext } from '../middleware/request-context';
 import { securityHeaders } from '../middleware/security-headers';
 import { requireAccessToken, requireCredentials } from '../middleware/authenticate';
-import { apiRoutes, docsRoutes } from '../routes';
+import { apiRoutes, AppResource, docsRoutes, Routes } from '../routes';
+import { APP_RESOURCES } from '../routes/app.routes';
+import { installGuards } from './auth/guards';
 import { createPassport } from './auth/passport';
 import { Clock, systemClock } from './clock';
 import { createAuthController } from './controllers/auth.controller';
@@ -21,6 +23,7 @@ import { createHealthController } from './controllers/health.controller';
 import { createTokenController } from './controllers/token.controller';
 import { createTokenResponder } from './controllers/token-response';
 import { createUserController } from './controllers/user.controller';
+import { declareRequestFields } from './http-server';
 import { createLogger } from './logger';
 import { publicDir } from './public-dir';
 import { createAccessTokenService } from './services/access-token.service';
@@ -38,6 +41,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Services already built over this db (server start builds them once, for the seeder and the app); built here otherwise. */
   services?: Services;
+  /** The app's own resources; routes/app.routes.ts's list unless a test hands others. */
+  resources?: readonly AppResource[];
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -60,10 +65,11 @@ export function createServices({ config, db, clock = systemClock }: AppDeps) {
 
 /** The Express app. It never listens: server.ts does, and tests hand it to supertest. */
 export function createApp(deps: AppDeps): Express {
-  const { config, db } = deps;
+  const { config, db, clock = systemClock, resources = APP_RESOURCES } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const services = deps.services ?? createServices(deps);
   const passport = createPassport(services);
+  const accessToken = requireAccessToken(passport);
   const responder = createTokenResponder(config);
   const failures = accountFailureLimits(config.loginFailureLimit);
 
@@ -72,32 +78,30 @@ export function createApp(deps: AppDeps): Express {
   // API responses are no-store, so an ETag could never revalidate one; Express would hash every body for it.
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
+  // What the app's own route files import (app/auth/guards.ts) and what its middleware sets on requests find here.
+  installGuards(app, { accessToken });
+  declareRequestFields(app, resources.flatMap((resource) => resource.requestFields ?? []));
   app.use(requestContext(app, logger));
   app.use(securityHeaders(config));
   const cors = corsAllowList(config.corsOrigins);
   if (cors) app.use(cors);
   // The web page's own files only: any other request (every API call) never waits for a file-system lookup.
   app.get(['/', '/index.html', '/styles.css', '/js/*file'], express.static(publicDir(), { index: 'index.html' }));
-  app.use(docsRoutes());
+  app.use(docsRoutes(resources.flatMap((resource) => (resource.docs ? [resource.docs] : []))));
   app.use(noStore);
   app.use(readBody(config.bodyLimit));
   app.use(cookieParser());
-  app.use(
-    apiRoutes({
-      controllers: {
-        auth: createAuthController(services.users, services.refreshTokens, responder),
-        token: createTokenController(services.tokens, services.refreshTokens, responder),
-        user: createUserController(services.users, services.tokens, responder),
-        health: createHealthController(db.sequelize),
-      },
-      guards: {
-        accessToken: requireAccessToken(passport),
-        credentials: requireCredentials(passport),
-        trustedOrigin: requireTrustedOrigin(config.corsOrigins),
-      },
-      limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: failures.login, passwordFailures: failures.passwordChange },
-    }),
-  );
+  const serverRoutes: Routes = {
+    controllers: {
+      auth: createAuthController(services.users, services.refreshTokens, responder),
+      token: createTokenController(services.tokens, services.refreshTokens, responder),
+      user: createUserController(services.users, services.tokens, responder),
+      health: createHealthController(db.sequelize),
+    },
+    guards: { accessToken, credentials: requireCredentials(passport), trustedOrigin: requireTrustedOrigin(config.corsOrigins) },
+    limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: failures.login, passwordFailures: failures.passwordChange },
+  };
+  app.use(apiRoutes(serverRoutes, resources, { config, db, clock, services }));
   app.use(notFound);
   app.use(errorHandler);
   return app;

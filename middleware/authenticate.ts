@@ -4,12 +4,10 @@ import type { PassportInstance } from '../app/auth/passport';
 import type { AuthenticatedUser, RefusalInfo } from '../app/auth/types';
 import { accountDisabled, invalidAccessToken, invalidCredentials, invalidRequest, missingAccessToken } from '../app/errors';
 
-/** A refusal from passport-jwt is a jsonwebtoken error or our own info; map it to a stable code. */
+/** A refusal from passport-jwt is a jsonwebtoken error or our own info (expiry included: app/auth/strategies/jwt.strategy.ts); map it to a stable code. */
 function accessRefusal(info: unknown) {
-  const name = (info as { name?: string } | undefined)?.name;
-  if (name === 'TokenExpiredError') return invalidAccessToken('token_expired', 'The access token has expired.');
   const code = (info as RefusalInfo | undefined)?.code;
-  if (code === 'token_revoked' || code === 'token_stale' || code === 'account_disabled') return invalidAccessToken(code, (info as RefusalInfo).message);
+  if (code === 'token_expired' || code === 'token_revoked' || code === 'token_stale' || code === 'account_disabled') return invalidAccessToken(code, (info as RefusalInfo).message);
   return invalidAccessToken('token_invalid', 'The access token is not valid.');
 }
 

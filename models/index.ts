@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Sequelize } from 'sequelize';
 import type { DatabaseTarget } from '../config/database-url';
+import { defineNoteModel, NoteModel } from './note.model';
 import { defineRefreshTokenModel, RefreshTokenModel } from './refresh-token.model';
 import { defineSessionModel, SessionModel } from './session.model';
 import { defineUserModel, UserModel } from './user.model';
@@ -9,12 +10,14 @@ import { defineUserModel, UserModel } from './user.model';
 export type { UserRow, UserModel } from './user.model';
 export type { RefreshTokenRow, RefreshTokenModel } from './refresh-token.model';
 export type { SessionRow, SessionModel } from './session.model';
+export type { NoteRow, NoteModel } from './note.model';
 
 export interface Database {
   sequelize: Sequelize;
   User: UserModel;
   RefreshToken: RefreshTokenModel;
   Session: SessionModel;
+  Note: NoteModel;
 }
 
 export interface OpenDatabaseOptions {
@@ -72,6 +75,9 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
   RefreshToken.belongsTo(User, { foreignKey: 'userId' });
   User.hasMany(Session, { foreignKey: 'userId', onDelete: 'CASCADE' });
   Session.belongsTo(User, { foreignKey: 'userId' });
+  const Note = defineNoteModel(sequelize);
+  User.hasMany(Note, { foreignKey: 'userId', onDelete: 'CASCADE' });
+  Note.belongsTo(User, { foreignKey: 'userId' });
 
   await sequelize.authenticate();
   if (target.dialect === 'sqlite' && target.storage !== ':memory:') {
@@ -79,5 +85,5 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
     await sequelize.query('PRAGMA synchronous = FULL');
     await sequelize.query('PRAGMA busy_timeout = 5000');
   }
-  return { sequelize, User, RefreshToken, Session };
+  return { sequelize, User, RefreshToken, Session, Note };
 }

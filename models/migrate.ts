@@ -5,9 +5,10 @@ import * as createUsersAndRefreshTokens from './migrations/001-create-users-and-
 import * as rotationMarksParent from './migrations/002-rotation-marks-parent';
 import * as sessions from './migrations/003-sessions';
 import * as roles from './migrations/004-roles';
+import * as notes from './migrations/005-notes';
 
 // Listed explicitly rather than globbed, so the same list runs from TypeScript and from dist/.
-const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles];
+const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles, notes];
 
 /** Every migration's name, in the order they run. */
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map((m) => m.name);

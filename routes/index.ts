@@ -2,19 +2,21 @@ import { Router } from 'express';
 import { authRoutes } from './auth.routes';
 import { healthRoutes } from './health.routes';
 import { tokenRoutes } from './token.routes';
-import type { Routes } from './types';
+import type { AppResource, ResourceDeps, Routes } from './types';
 import { userRoutes } from './user.routes';
 
-export type { Routes } from './types';
+export type { AppResource, ResourceDeps, Routes } from './types';
 export { docsRoutes } from './docs.routes';
 
 /**
- * The API's table of contents. Every domain adds its routes to one router, so a
- * request passes one router rather than one per domain (each router a request
- * enters costs it time and garbage, whether or not a route there matches).
+ * The API's table of contents: the server's routes, then the app's own resources
+ * (routes/app.routes.ts). Every domain adds its routes to one router, so a request
+ * passes one router rather than one per domain (each router a request enters costs
+ * it time and garbage, whether or not a route there matches).
  */
-export function apiRoutes(routes: Routes): Router {
+export function apiRoutes(routes: Routes, resources: readonly AppResource[], deps: ResourceDeps): Router {
   const router = Router();
   for (const addRoutes of [tokenRoutes, authRoutes, userRoutes, healthRoutes]) addRoutes(router, routes);
+  for (const resource of resources) resource.routes(router, deps);
   return router;
 }

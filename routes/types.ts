@@ -1,8 +1,13 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Router } from 'express';
+import type { Services } from '../app';
+import type { Clock } from '../app/clock';
 import type { createAuthController } from '../app/controllers/auth.controller';
 import type { createHealthController } from '../app/controllers/health.controller';
 import type { createTokenController } from '../app/controllers/token.controller';
 import type { createUserController } from '../app/controllers/user.controller';
+import type { ApiDocs } from '../app/docs/parts';
+import type { Config } from '../config';
+import type { Database } from '../models';
 
 /** Everything a route table needs: controllers, authentication guards and rate limits. */
 export interface Routes {
@@ -19,4 +24,33 @@ export interface Routes {
     loginFailures: RequestHandler;
     passwordFailures: RequestHandler;
   };
+}
+
+/** What an app resource's routes get to build their controllers and services from: the app's own. */
+export interface ResourceDeps {
+  config: Readonly<Config>;
+  db: Database;
+  clock: Clock;
+  /** The server's services (users, sessions, access tokens, …), built once per app. */
+  services: Services;
+}
+
+/**
+ * One of the app's own resources, listed in routes/app.routes.ts. Guards are
+ * imported by the route file (app/auth/guards.ts), not handed in.
+ */
+export interface AppResource {
+  /**
+   * Adds the resource's routes to the app's router, after the server's own and
+   * before the 404 and error handlers; builds its service and controller from `deps`.
+   */
+  routes(router: Router, deps: ResourceDeps): Router;
+  /** Its entries in /openapi.json, kept beside the routes (routes/<domain>.docs.ts). */
+  docs?: ApiDocs;
+  /**
+   * Properties the resource's own middleware sets on `req` (say `req.tenant`): every
+   * request is then born with them (app/http-server.ts). test/integration/http-server.test.ts
+   * names any that is missing.
+   */
+  requestFields?: readonly string[];
 }

@@ -1,14 +1,11 @@
+import { mergeApiDocs } from './merge';
+import { ApiDocs, error, GUARDED, json, ref, UNAUTHORIZED } from './parts';
 import { schemas } from './schemas';
 
-const ref = (name: keyof typeof schemas) => ({ $ref: `#/components/schemas/${name}` });
-const json = (name: keyof typeof schemas) => ({ 'application/json': { schema: ref(name) } });
-const error = (description: string) => ({ description, content: json('Error') });
 const formOrJson = (name: keyof typeof schemas) => ({
   'application/x-www-form-urlencoded': { schema: ref(name) },
   'application/json': { schema: ref(name) },
 });
-const guarded = [{ bearerAuth: [] }, { passwordLogin: [] }];
-const unauthorized = error('Missing, invalid, expired or revoked access token (WWW-Authenticate: Bearer …)');
 const throttled = error('Too many requests (Retry-After and RateLimit-* headers)');
 const csrfRejected = error(
   'csrf_rejected: the request uses the refresh cookie (sends it, or asks for cookie delivery) but its Origin (or Referer) is neither this server nor listed in CORS_ORIGINS, or it has neither header',
@@ -25,8 +22,16 @@ const clearsCookie = {
   'Set-Cookie': { description: 'When the refresh cookie was used: refresh_token=; Expires=Thu, 01 Jan 1970 … on both paths', schema: { type: 'string' } },
 };
 
-/** The OpenAPI 3 document served at /openapi.json and rendered by Swagger UI at /docs. */
-export function buildOpenApiDocument() {
+/**
+ * The OpenAPI 3 document served at /openapi.json and rendered by Swagger UI at
+ * /docs: the server's own routes, then each app resource's docs (`parts`, kept
+ * beside its routes and listed in routes/app.routes.ts).
+ */
+export function buildOpenApiDocument(parts: readonly ApiDocs[] = []) {
+  return mergeApiDocs(serverDocument(), parts);
+}
+
+function serverDocument() {
   return {
     openapi: '3.0.3',
     info: {
@@ -137,13 +142,13 @@ export function buildOpenApiDocument() {
           description:
             'This session is named by body field refresh_token or by the refresh_token cookie (not both). ' +
             'With the cookie, or with Refresh-Token-Delivery: cookie, the response clears the cookie.',
-          security: guarded,
+          security: GUARDED,
           parameters: [delivery],
           requestBody: { required: false, content: json('LogoutRequest') },
           responses: {
             204: { description: 'Logged out', headers: clearsCookie },
             400: error('Invalid input, or a refresh token both in the body and the cookie'),
-            401: unauthorized,
+            401: UNAUTHORIZED,
             403: csrfRejected,
           },
         },
@@ -152,29 +157,29 @@ export function buildOpenApiDocument() {
         get: {
           tags: ['examples'],
           summary: 'Example guarded route',
-          security: guarded,
-          responses: { 200: { description: 'The caller', content: json('ProtectedResponse') }, 401: unauthorized },
+          security: GUARDED,
+          responses: { 200: { description: 'The caller', content: json('ProtectedResponse') }, 401: UNAUTHORIZED },
         },
       },
       '/users/me': {
         get: {
           tags: ['account'],
           summary: 'The caller’s profile',
-          security: guarded,
-          responses: { 200: { description: 'Profile', content: json('User') }, 401: unauthorized },
+          security: GUARDED,
+          responses: { 200: { description: 'Profile', content: json('User') }, 401: UNAUTHORIZED },
         },
       },
       '/users/me/password': {
         put: {
           tags: ['account'],
           summary: 'Change password; ends every other session and returns a fresh token pair',
-          security: guarded,
+          security: GUARDED,
           parameters: [delivery],
           requestBody: { required: true, content: json('ChangePasswordRequest') },
           responses: {
             200: { description: 'Changed; new tokens for this client', headers: setsCookie, content: json('TokenResponse') },
             400: error('Invalid new password'),
-            401: unauthorized,
+            401: UNAUTHORIZED,
             403: error('password_incorrect: the current password is wrong; csrf_rejected: cookie delivery asked from a foreign origin'),
             429: error('Too many wrong passwords for this account (LOGIN_FAILURE_LIMIT, counted together with failed logins at /token); Retry-After'),
           },

@@ -39,6 +39,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'last_admin'
   | 'user_not_found'
+  /** An app resource's NotFound (app/services/errors.ts): note_not_found, … */
+  | `${string}_not_found`
   | 'token_in_several_places'
   | 'refresh_cookie_duplicated'
   | 'csrf_rejected'

@@ -1,4 +1,4 @@
-import { CallerSessionEnded, LastAdmin, PasswordIncorrect, RefreshTokenRefused, ServiceError, UserNotFound, UsernameTaken } from '../services/errors';
+import { CallerSessionEnded, LastAdmin, NotFound, PasswordIncorrect, RefreshTokenRefused, ServiceError, UserNotFound, UsernameTaken } from '../services/errors';
 import { AppError } from './app-error';
 import { invalidAccessToken, invalidRefreshToken } from '.';
 
@@ -14,6 +14,7 @@ export function fromServiceError(error: ServiceError): AppError {
   if (error instanceof CallerSessionEnded) return invalidAccessToken('token_revoked', error.description);
   if (error instanceof PasswordIncorrect) return new AppError(403, 'invalid_grant', 'password_incorrect', { description: error.description });
   if (error instanceof UsernameTaken) return new AppError(409, 'conflict', 'username_taken', { description: error.description });
+  if (error instanceof NotFound) return new AppError(404, 'not_found', error.code, { description: error.description });
   if (error instanceof UserNotFound) return new AppError(404, 'not_found', 'user_not_found', { description: error.description });
   if (error instanceof LastAdmin) return new AppError(409, 'conflict', 'last_admin', { description: error.description });
   return new AppError(500, 'server_error', 'internal_error', { description: 'Internal server error.', cause: error });

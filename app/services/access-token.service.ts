@@ -23,7 +23,10 @@ export interface AccessTokenService {
   /** The key and checks the passport-jwt strategy verifies with. */
   readonly key: KeyObject;
   readonly verifyOptions: jwt.VerifyOptions & { complete: true };
-  sign(subject: { id: string; sessionVersion: number; role: string }): { token: string; expiresIn: number };
+  /** A token for the subject, living ACCESS_TOKEN_TTL (or `ttl` seconds, for the test kit). */
+  sign(subject: { id: string; sessionVersion: number; role: string }, options?: { ttl?: number }): { token: string; expiresIn: number };
+  /** Whether a token with this `exp` (seconds) has expired on this service's clock, by jsonwebtoken's rule (expired from `exp` on). */
+  hasExpired(exp: number): boolean;
 }
 
 /**
@@ -38,20 +41,21 @@ export function createAccessTokenService(config: Readonly<Config>, clock: Clock)
   return {
     key,
     verifyOptions: { algorithms: [ALGORITHM], issuer, audience, complete: true },
-    sign({ id, sessionVersion, role }) {
+    sign({ id, sessionVersion, role }, { ttl = config.accessTokenTtl } = {}) {
       const iat = epochSeconds(clock.now());
       const claims: AccessTokenClaims = {
         sub: id,
         ver: sessionVersion,
         roles: [role],
         iat,
-        exp: iat + config.accessTokenTtl,
+        exp: iat + ttl,
         jti: randomUUID(),
         iss: issuer,
         aud: audience,
       };
       const token = jwt.sign(claims, key, { algorithm: ALGORITHM, header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE } });
-      return { token, expiresIn: config.accessTokenTtl };
+      return { token, expiresIn: ttl };
     },
+    hasExpired: (exp) => epochSeconds(clock.now()) >= exp,
   };
 }

@@ -35,6 +35,18 @@ export class UsernameTaken extends ServiceError {
   readonly code = 'username_taken';
 }
 
+/**
+ * What the caller named is not there for them: it does not exist, or it is not
+ * theirs to see (say both the same way, so an answer never tells which). A 404
+ * whose `code` names the kind of thing (`note_not_found`); for an app's own
+ * resources, which throw it from their services like any domain error.
+ */
+export class NotFound extends ServiceError {
+  constructor(readonly code: `${string}_not_found`, description: string) {
+    super(description);
+  }
+}
+
 /** No user has the id an admin named. */
 export class UserNotFound extends ServiceError {
   readonly code = 'user_not_found';

@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import request from 'supertest';
+import type { Role } from '../../app/auth/permissions';
 import { createPasswordService } from '../../app/services/password.service';
 import { usernameKey } from '../../app/services/user.service';
 import type { Database, UserRow } from '../../models';
@@ -16,8 +17,8 @@ export interface TestUser {
   password: string;
 }
 
-/** A user written straight to the database (no HTTP), with a unique name unless one is given. */
-export async function createUser(db: Database, fields: { username?: string; password?: string; email?: string } = {}): Promise<TestUser> {
+/** A user written straight to the database (no HTTP), with a unique name unless one is given; role `user` unless one is given. */
+export async function createUser(db: Database, fields: { username?: string; password?: string; email?: string; role?: Role } = {}): Promise<TestUser> {
   sequence += 1;
   const username = fields.username ?? `user${sequence}_${Date.now().toString(36)}`;
   const password = fields.password ?? `Correct-horse-${sequence}-battery`;
@@ -26,6 +27,7 @@ export async function createUser(db: Database, fields: { username?: string; pass
     usernameKey: usernameKey(username),
     email: fields.email ?? null,
     passwordHash: await cheapPasswords.hash(password),
+    role: fields.role ?? 'user',
   });
   return { user, username, password };
 }

@@ -1,10 +1,11 @@
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { createApp } from '../../app';
+import { createApp, createServices, Services } from '../../app';
 import type { Clock } from '../../app/clock';
 import { Config, Env, loadConfig } from '../../config';
 import { Database, openDatabase } from '../../models';
 import { migrate } from '../../models/migrate';
+import type { AppResource } from '../../routes';
 import { createPostgresDatabase } from './postgres';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
@@ -25,8 +26,10 @@ export interface TestContext {
   app: Express;
   db: Database;
   config: Readonly<Config>;
-  /** Another app over the same database, with other settings or another clock. */
-  appWith(options: { env?: Env; clock?: Clock; logger?: Logger }): Express;
+  /** The services `app` runs on (the access-token service that signs its tokens, the session cache, …). */
+  services: Services;
+  /** Another app over the same database, with other settings, another clock or other resources. */
+  appWith(options: { env?: Env; clock?: Clock; logger?: Logger; resources?: readonly AppResource[] }): Express;
   close(): Promise<void>;
 }
 
@@ -39,6 +42,8 @@ export interface TestContextOptions {
   logger?: Logger;
   /** sqlite (default): a fresh in-memory database; postgres: a fresh database on the local test server, dropped on close. */
   dialect?: Dialect;
+  /** The app's own resources; routes/app.routes.ts's list by default. */
+  resources?: readonly AppResource[];
 }
 
 /** A fresh database with migrations applied, and an app over it. */
@@ -48,11 +53,15 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   const config = loadConfig(baseEnv);
   const db = await openDatabase(config.database);
   await migrate(db.sequelize);
+  const { clock, logger, resources } = options;
+  const services = createServices({ config, db, clock });
   return {
-    app: createApp({ config, db, clock: options.clock, logger: options.logger }),
+    app: createApp({ config, db, clock, logger, services, resources }),
     db,
     config,
-    appWith: (more) => createApp({ config: loadConfig({ ...baseEnv, ...more.env }), db, clock: more.clock, logger: more.logger }),
+    services,
+    appWith: (more) =>
+      createApp({ config: loadConfig({ ...baseEnv, ...more.env }), db, clock: more.clock, logger: more.logger, resources: more.resources ?? resources }),
     async close() {
       await db.sequelize.close();
       await postgres?.drop();

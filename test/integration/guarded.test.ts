@@ -60,6 +60,24 @@ describe('guarded routes', () => {
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
     });
 
+    it.each([
+      ['ahead of the real time', '2035-06-01T00:00:00Z'],
+      ['behind the real time', '2001-06-01T00:00:00Z'],
+    ])('measures expiry on the app’s clock (%s): valid until exp, refused token_expired from exp on', async (_label, start) => {
+      const clock = fakeClock(new Date(start));
+      const app = ctx.appWith({ clock });
+      const { username, password } = await createUser(ctx.db);
+      const tokens = await login(app, username, password);
+      const call = () => request(app).get('/protected').set('Authorization', `Bearer ${tokens.access_token}`);
+
+      clock.advance(15 * 60_000 - 1000);
+      expect((await call()).status).toBe(200);
+      clock.advance(1000);
+      const res = await call();
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ error: 'invalid_token', code: 'token_expired' });
+    });
+
     it('honours ACCESS_TOKEN_TTL', async () => {
       const { username, password } = await createUser(ctx.db);
       const shortLived = ctx.appWith({ env: { ACCESS_TOKEN_TTL: '60' } });

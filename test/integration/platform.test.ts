@@ -1,5 +1,31 @@
+import type { Express } from 'express';
 import request from 'supertest';
+import { APP_RESOURCES } from '../../routes/app.routes';
 import { createTestContext, TestContext } from '../helpers/app';
+
+interface Layer {
+  route?: { path: unknown; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/**
+ * "METHOD /path/{param}" of every route on the app's routers (routers mounted at
+ * '/', as apiRoutes and docsRoutes are; a router mounted under a prefix is skipped:
+ * its layers do not say the prefix).
+ */
+function servedOperations(app: Express): string[] {
+  const found: string[] = [];
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route && typeof layer.route.path === 'string') {
+        const path = layer.route.path.replace(/:(\w+)/g, '{$1}');
+        for (const method of Object.keys(layer.route.methods)) found.push(`${method.toUpperCase()} ${path}`);
+      } else if (layer.handle?.stack) walk(layer.handle.stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return found;
+}
 
 describe('platform routes', () => {
   let ctx: TestContext;
@@ -26,11 +52,18 @@ describe('platform routes', () => {
     const res = await request(ctx.app).get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(res.body.paths).sort()).toEqual(
-      ['/auth/logout', '/auth/register', '/health', '/protected', '/token', '/token/refresh', '/token/revoke', '/users/me', '/users/me/password'].sort(),
-    );
+    const server = ['/auth/logout', '/auth/register', '/health', '/protected', '/token', '/token/refresh', '/token/revoke', '/users/me', '/users/me/password'];
+    const app = APP_RESOURCES.flatMap((resource) => Object.keys(resource.docs?.paths ?? {}));
+    expect(Object.keys(res.body.paths).sort()).toEqual([...server, ...app].sort());
     expect(res.body.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     expect(res.body.paths['/protected'].get.security).toEqual(expect.arrayContaining([{ bearerAuth: [] }]));
+  });
+
+  it('GET /openapi.json documents exactly the operations the app serves, the app’s own resources’ included', async () => {
+    const { paths } = (await request(ctx.app).get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    const served = servedOperations(ctx.app).filter((operation) => operation !== 'GET /openapi.json');
+    expect(served.sort()).toEqual(documented.sort());
   });
 
   it('GET /docs serves Swagger UI', async () => {

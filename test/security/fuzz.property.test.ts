@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { METHODS } from 'node:http';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -9,7 +10,8 @@ import { snapshotUser } from './support/db';
 
 /**
  * Property-based abuse (fast-check): arbitrary methods, paths, headers and bodies
- * thrown at every route. Whatever arrives, the server answers below 500, every
+ * thrown at every route: every operation in /openapi.json (so an app's own
+ * documented resources are fuzzed without being named here), /openapi.json and /docs. Whatever arrives, the server answers below 500, every
  * error is JSON with an `error` and a `code`, every 401 carries a challenge, and
  * a bystander's rows (users and refresh_tokens) end exactly as they began.
  * Runs are bounded (430 requests in all) to keep the suite fast; FUZZ_SCALE=20 explores deeper by hand.
@@ -21,6 +23,8 @@ describe('fuzzing every route', () => {
   let victim: Awaited<ReturnType<typeof createSession>>;
   let attacker: Awaited<ReturnType<typeof createSession>>;
   let victimBefore: Awaited<ReturnType<typeof snapshotUser>>;
+  /** The victim's note as its owner reads it: nothing thrown at /notes/{id} may change it. */
+  let victimNote: { id: string };
 
   beforeAll(async () => {
     ctx = await createTestContext();
@@ -28,26 +32,35 @@ describe('fuzzing every route', () => {
     victim = await createSession(ctx.app, ctx.db, { username: 'victim', password: 'the victim passphrase 1' });
     attacker = await createSession(ctx.app, ctx.db, { username: 'attacker', password: 'the attacker passphrase 1' });
     victimBefore = await snapshotUser(ctx.db, victim.user.id);
+    victimNote = (await request(ctx.app).post('/notes').set('Authorization', `Bearer ${victim.tokens.access_token}`).send({ title: 'private', body: 'the victim’s' })).body;
+    await documentedRoutes();
   });
   afterAll(async () => {
     await server.close();
     await ctx.close();
   });
 
-  const ROUTES: Array<[string, string]> = [
-    ['POST', '/auth/register'],
-    ['POST', '/token'],
-    ['POST', '/token/refresh'],
-    ['POST', '/token/revoke'],
-    ['POST', '/auth/logout'],
-    ['GET', '/protected'],
-    ['GET', '/users/me'],
-    ['PUT', '/users/me/password'],
-    ['GET', '/health'],
-    ['GET', '/openapi.json'],
-    ['GET', '/docs/'],
-  ];
-  const FIELDS = ['username', 'password', 'email', 'grant_type', 'refresh_token', 'token', 'token_type_hint', 'all', 'current_password', 'new_password', 'access_token', '__proto__', 'constructor'];
+  /** [method, path] of every documented operation; a path parameter becomes an unknown id or junk. */
+  let ROUTES: Array<[string, string]> = [];
+  /** The operations that need an access token (no anonymous `{}` in their security), and the refresh endpoint. */
+  let TOKEN_ROUTES: Array<[string, string]> = [];
+
+  async function documentedRoutes(): Promise<void> {
+    const { paths } = (await request(ctx.app).get('/openapi.json')).body as { paths: Record<string, Record<string, { security?: object[] }>> };
+    ROUTES = [['GET', '/openapi.json'], ['GET', '/docs/']];
+    TOKEN_ROUTES = [['POST', '/token/refresh']];
+    for (const [template, item] of Object.entries(paths)) {
+      const concrete = template.includes('{') ? [randomUUID(), victimNote.id, 'not-an-id', "1' OR '1'='1", '\u0000'].map((id) => template.replace(/\{[^}]+\}/g, encodeURIComponent(id))) : [template];
+      for (const [method, operation] of Object.entries(item)) {
+        for (const path of concrete) {
+          ROUTES.push([method.toUpperCase(), path]);
+          if (operation.security && !operation.security.some((scheme) => Object.keys(scheme).length === 0)) TOKEN_ROUTES.push([method.toUpperCase(), path]);
+        }
+      }
+    }
+  }
+
+  const FIELDS = ['title', 'body', 'username', 'password', 'email', 'grant_type', 'refresh_token', 'token', 'token_type_hint', 'all', 'current_password', 'new_password', 'access_token', '__proto__', 'constructor'];
   const prototypeNames = Object.getOwnPropertyNames(Object.prototype).sort();
 
   /** The generators; built once the users exist, since they draw on what an attacker holds. */
@@ -172,6 +185,14 @@ describe('fuzzing every route', () => {
     return { headers: all, body: sent?.text };
   };
 
+  it('fuzzes every documented operation, and the guarded ones with tokens', () => {
+    expect(ROUTES).toEqual(expect.arrayContaining([['POST', '/auth/register'], ['GET', '/protected'], ['PUT', '/users/me/password'], ['GET', '/health'], ['GET', '/docs/']]));
+    expect(ROUTES).toEqual(expect.arrayContaining([['POST', '/notes'], ['GET', '/notes'], ['PATCH', `/notes/${victimNote.id}`], ['DELETE', `/notes/${victimNote.id}`]]));
+    expect(TOKEN_ROUTES).toContainEqual(['DELETE', `/notes/${victimNote.id}`]);
+    expect(TOKEN_ROUTES).toEqual(expect.arrayContaining([['GET', '/protected'], ['GET', '/users/me'], ['PUT', '/users/me/password'], ['POST', '/auth/logout'], ['POST', '/token/refresh']]));
+    expect(TOKEN_ROUTES).not.toContainEqual(['POST', '/token']);
+  });
+
   it('answers arbitrary requests to the routes below 500, with JSON errors', async () => {
     const { authorization, body, contentType } = arbitraries();
     await fc.assert(
@@ -190,6 +211,27 @@ describe('fuzzing every route', () => {
         await exchange({ method: 'POST', path: sent.route, headers: { 'content-type': sent.type }, body: sent.text });
       }),
       { numRuns: 150 * SCALE },
+    );
+  });
+
+  it('answers note-shaped bodies and queries with hostile values, sent with a valid token, below 500', async () => {
+    const { text } = arbitraries();
+    const value: fc.Arbitrary<unknown> = fc.oneof(text, fc.constant(undefined), fc.jsonValue({ maxDepth: 2 }), fc.string({ maxLength: 11_000 }));
+    const ids = ROUTES.filter(([, path]) => path.startsWith('/notes/')).map(([, path]) => path.slice('/notes/'.length));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('POST', 'GET', 'PATCH', 'DELETE'),
+        fc.constantFrom(...ids),
+        fc.record({ title: value, body: value }, { requiredKeys: [] }),
+        fc.record({ limit: text, cursor: text }, { requiredKeys: [] }),
+        async (method, id, fields, query) => {
+          const path = method === 'POST' || (method === 'GET' && id.length % 2 === 0) ? '/notes' : `/notes/${id}`;
+          const search = new URLSearchParams(Object.entries(query).filter(([, v]) => typeof v === 'string') as Array<[string, string]>).toString();
+          const body = JSON.stringify(fields);
+          await exchange({ method, path: search ? `${path}?${search}` : path, headers: { authorization: `Bearer ${attacker.tokens.access_token}`, 'content-type': 'application/json' }, body });
+        },
+      ),
+      { numRuns: 100 * SCALE },
     );
   });
 
@@ -214,16 +256,9 @@ describe('fuzzing every route', () => {
 
   it('answers arbitrary Authorization headers and token bodies on the guarded and refresh routes with 400 or 401', async () => {
     const { authorization } = arbitraries();
-    const tokenRoutes: Array<[string, string]> = [
-      ['GET', '/protected'],
-      ['GET', '/users/me'],
-      ['PUT', '/users/me/password'],
-      ['POST', '/auth/logout'],
-      ['POST', '/token/refresh'],
-    ];
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...tokenRoutes),
+        fc.constantFrom(...TOKEN_ROUTES),
         // Anything but the attacker's own intact tokens, in whatever case of scheme.
         authorization.filter((value) => !value?.includes(attacker.tokens.access_token) && !value?.includes(attacker.tokens.refresh_token)),
         async ([method, route], auth) => {
@@ -238,8 +273,10 @@ describe('fuzzing every route', () => {
     );
   });
 
-  it('left the victim\'s rows untouched, their session working, and Object.prototype clean', async () => {
+  it('left the victim\'s rows untouched, their note and session working, and Object.prototype clean', async () => {
     expect(await snapshotUser(ctx.db, victim.user.id)).toEqual(victimBefore);
+    const note = await request(ctx.app).get(`/notes/${victimNote.id}`).set('Authorization', `Bearer ${victim.tokens.access_token}`);
+    expect(note.body).toEqual(victimNote);
     expect((await request(ctx.app).get('/users/me').set('Authorization', `Bearer ${victim.tokens.access_token}`)).status).toBe(200);
     expect((await request(ctx.app).post('/token/refresh').send({ refresh_token: victim.tokens.refresh_token })).status).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -16,6 +16,9 @@ describe('input abuse', () => {
   let bystander: Awaited<ReturnType<typeof createSession>>;
   let caller: Awaited<ReturnType<typeof createSession>>;
   let bystanderBefore: Awaited<ReturnType<typeof snapshotUser>>;
+  /** A note of the caller's (PATCH reads a body) and one of the bystander's (which nothing may touch). */
+  let callerNote: string;
+  let bystanderNote: unknown;
 
   beforeAll(async () => {
     ctx = await createTestContext();
@@ -23,6 +26,9 @@ describe('input abuse', () => {
     bystander = await createSession(ctx.app, ctx.db, { username: 'admin', password: 'the admin passphrase 1' });
     caller = await createSession(ctx.app, ctx.db);
     bystanderBefore = await snapshotUser(ctx.db, bystander.user.id);
+    const bearer = (tokens: { access_token: string }) => ({ Authorization: `Bearer ${tokens.access_token}` });
+    callerNote = (await request(ctx.app).post('/notes').set(bearer(caller.tokens)).send({ title: 'mine' }).expect(201)).body.id;
+    bystanderNote = (await request(ctx.app).post('/notes').set(bearer(bystander.tokens)).send({ title: 'theirs', body: 'private' }).expect(201)).body;
   });
   afterAll(async () => {
     await server.close();
@@ -39,6 +45,9 @@ describe('input abuse', () => {
     ['PUT', '/users/me/password', { authorization: `Bearer ${caller.tokens.access_token}` }],
     ['GET', '/protected', { authorization: `Bearer ${caller.tokens.access_token}` }],
     ['GET', '/health', {}],
+    ['POST', '/notes', { authorization: `Bearer ${caller.tokens.access_token}` }],
+    ['PATCH', `/notes/${callerNote}`, { authorization: `Bearer ${caller.tokens.access_token}` }],
+    ['GET', '/notes', { authorization: `Bearer ${caller.tokens.access_token}` }],
   ];
 
   function expectJsonError(res: RawResponse, status: number | [number, number], where: string): void {
@@ -141,12 +150,16 @@ describe('input abuse', () => {
       ['POST', '/token/revoke', ['token', 'token_type_hint'], () => ({ token: 'x' })],
       ['PUT', '/users/me/password', ['current_password', 'new_password'], () => ({ current_password: 'x', new_password: 'plum tractor velvet ninety' })],
       ['POST', '/auth/logout', ['refresh_token', 'all'], () => ({})],
+      ['POST', '/notes', ['title', 'body'], () => ({ title: 'a title', body: 'a body' })],
+      ['PATCH', '/notes/:caller', ['title', 'body'], () => ({ title: 'a title', body: 'a body' })],
     ];
 
     it.each(fieldsOf.map(([method, path, fields, base]) => [`${method} ${path}`, method, path, fields, base] as const))(
       '%s answers each mistyped field with 400 naming that field',
-      async (_name, method, path, fields, base) => {
-        const headers: Record<string, string> = path === '/auth/logout' || path === '/users/me/password' ? { authorization: `Bearer ${caller.tokens.access_token}` } : {};
+      async (_name, method, template, fields, base) => {
+        const path = template.replace(':caller', callerNote);
+        const guarded = path === '/auth/logout' || path === '/users/me/password' || path.startsWith('/notes');
+        const headers: Record<string, string> = guarded ? { authorization: `Bearer ${caller.tokens.access_token}` } : {};
         for (const field of fields) {
           for (const value of wrongTypes) {
             if (field === 'all' && value === true) continue; // the one right type
@@ -270,6 +283,13 @@ describe('input abuse', () => {
         expect((await request(ctx.app).post('/auth/register').send({ username: 'sqlmail', password: 'a-long-enough-passphrase', email: `a@b.c${value}` })).status).toBe(400);
       }
       expect(await countRows(ctx.db, 'users')).toBe(usersBefore);
+      for (const value of sqlish) {
+        const note = await request(ctx.app).post('/notes').set('Authorization', `Bearer ${caller.tokens.access_token}`).send({ title: value, body: value });
+        expect(note.status).toBe(201);
+        expect(await ctx.db.Note.findByPk(note.body.id)).toMatchObject({ userId: caller.user.id, title: value, body: value });
+        const id = await request(ctx.app).get(`/notes/${encodeURIComponent(value)}`).set('Authorization', `Bearer ${caller.tokens.access_token}`);
+        expect(id.status).toBe(404);
+      }
       // LIKE wildcards are not wildcards: "_____" is five characters, like "admin", and matches no one.
       expect((await request(ctx.app).post('/token').send({ username: '_____', password: 'the admin passphrase 1' })).status).toBe(401);
     });
@@ -306,8 +326,10 @@ describe('input abuse', () => {
     });
   });
 
-  it('left the bystander exactly as it was, with a working session', async () => {
+  it('left the bystander exactly as it was, notes included, with a working session', async () => {
     expect(await snapshotUser(ctx.db, bystander.user.id)).toEqual(bystanderBefore);
+    const note = await request(ctx.app).get(`/notes/${(bystanderNote as { id: string }).id}`).set('Authorization', `Bearer ${bystander.tokens.access_token}`);
+    expect(note.body).toEqual(bystanderNote);
     const res = await request(ctx.app).get('/users/me').set('Authorization', `Bearer ${bystander.tokens.access_token}`);
     expect(res.status).toBe(200);
   });

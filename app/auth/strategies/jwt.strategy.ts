@@ -33,8 +33,8 @@ function isAccessToken(decoded: Jwt): boolean {
 
 /**
  * Guards private routes. passport-jwt checks signature, algorithm (HS256 only),
- * issuer, audience and expiry; this verify callback adds what the signature cannot
- * know: the token is an access token (`typ`), its user still exists and is enabled,
+ * issuer and audience; this verify callback checks expiry on the app's clock and
+ * adds what the signature cannot know: the token is an access token (`typ`), its user still exists and is enabled,
  * its session version is current (no password change, logout-all or disable since
  * it was issued), and its role is the user's role now (after a role change a front
  * end refreshes to get a token with the new one). All of it comes from memory, not
@@ -49,9 +49,15 @@ export function createJwtStrategy(accessTokens: AccessTokenService, sessions: Se
       algorithms: accessTokens.verifyOptions.algorithms,
       issuer: accessTokens.verifyOptions.issuer as string,
       audience: accessTokens.verifyOptions.audience as string,
+      // Expiry is checked below, on the injected clock. passport-jwt hands jsonwebtoken one options
+      // object made at construction, so its own check could only use the real time, and a test
+      // that moves the clock (test/kit) could never see a token expire.
+      ignoreExpiration: true,
     },
     function verify(decoded: Jwt, done: VerifiedCallback) {
       const refuse = (code: RefusalInfo['code'], message: string) => done(null, false, { code, message } satisfies RefusalInfo);
+      const { exp } = decoded.payload as JwtPayload;
+      if (typeof exp === 'number' && accessTokens.hasExpired(exp)) return refuse('token_expired', 'The access token has expired.');
       if (!isAccessToken(decoded)) return refuse('token_invalid', 'The token is not an access token.');
       const { sub, ver: version, roles } = decoded.payload as JwtPayload & { sub: string; ver: number; roles?: string[] };
       const decide = (state: SessionState | null) => {
