@@ -16,6 +16,7 @@ import { requireAccessToken, requireCredentials } from '../middleware/authentica
 import { apiRoutes, docsRoutes } from '../routes';
 import { createPassport } from './auth/passport';
 import { Clock, systemClock } from './clock';
+import { createAdminController } from './controllers/admin.controller';
 import { createAuthController } from './controllers/auth.controller';
 import { createHealthController } from './controllers/health.controller';
 import { createTokenController } from './controllers/token.controller';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
         token: createTokenController(services.tokens, services.refreshTokens, responder),
         user: createUserController(services.users, services.tokens, responder),
         health: createHealthController(db.sequelize),
+        admin: createAdminController(services.userAdmin),
       },
       guards: {
         accessToken: requireAccessToken(passport),

@@ -10,7 +10,8 @@ export function validate(rules: ContextRunner[]): RequestHandler {
     if (result.isEmpty()) return next();
     const fields: FieldError[] = [];
     for (const issue of result.array()) {
-      const field = issue.type === 'field' ? issue.path : issue.type;
+      // A check of the whole body (no field of its own) is named after its location.
+      const field = issue.type === 'field' ? issue.path || issue.location : issue.type;
       if (!fields.some((f) => f.field === field)) fields.push({ field, message: String(issue.msg) });
     }
     next(invalidRequest(fields.map((f) => f.message).join('; '), fields));

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { adminRoutes } from './admin.routes';
 import { authRoutes } from './auth.routes';
 import { healthRoutes } from './health.routes';
 import { tokenRoutes } from './token.routes';
@@ -15,6 +16,6 @@ export { docsRoutes } from './docs.routes';
  */
 export function apiRoutes(routes: Routes): Router {
   const router = Router();
-  for (const addRoutes of [tokenRoutes, authRoutes, userRoutes, healthRoutes]) addRoutes(router, routes);
+  for (const addRoutes of [tokenRoutes, authRoutes, userRoutes, adminRoutes, healthRoutes]) addRoutes(router, routes);
   return router;
 }

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { createAdminController } from '../app/controllers/admin.controller';
 import type { createAuthController } from '../app/controllers/auth.controller';
 import type { createHealthController } from '../app/controllers/health.controller';
 import type { createTokenController } from '../app/controllers/token.controller';
@@ -11,6 +12,7 @@ export interface Routes {
     token: ReturnType<typeof createTokenController>;
     user: ReturnType<typeof createUserController>;
     health: ReturnType<typeof createHealthController>;
+    admin: ReturnType<typeof createAdminController>;
   };
   guards: { accessToken: RequestHandler; credentials: RequestHandler; trustedOrigin: RequestHandler };
   limits: {

@@ -1,3 +1,4 @@
+import { adminPaths, adminSchemas } from './admin.openapi';
 import { schemas } from './schemas';
 
 const ref = (name: keyof typeof schemas) => ({ $ref: `#/components/schemas/${name}` });
@@ -34,7 +35,8 @@ export function buildOpenApiDocument() {
       version: '0.1.0',
       description:
         'Log in at POST /token (form or JSON) to get a short-lived access token and a rotating refresh token. ' +
-        'In this page, use Authorize → passwordLogin with johndoe / secret (development seed), then call the guarded routes. ' +
+        'In this page, use Authorize → passwordLogin with johndoe / secret (development seed), then call the guarded routes; ' +
+        'admin / admin-secret (also seeded in development) may call the admin routes. ' +
         'Browser front ends send Refresh-Token-Delivery: cookie: the refresh token then travels only in an HttpOnly cookie ' +
         '(never in a body, where scripts could read it), and every request using that cookie must come from this origin or one in CORS_ORIGINS.',
     },
@@ -62,7 +64,7 @@ export function buildOpenApiDocument() {
             'body or absent: the refresh token is in the body (API clients). A refresh token that arrived in the cookie is always answered with a cookie. Any other value is 400.',
         },
       },
-      schemas,
+      schemas: { ...schemas, ...adminSchemas },
     },
     paths: {
       '/token': {
@@ -187,6 +189,7 @@ export function buildOpenApiDocument() {
           responses: { 200: { description: 'Healthy', content: json('Health') }, 503: error('Database unavailable') },
         },
       },
+      ...adminPaths,
     },
   };
 }

@@ -27,7 +27,20 @@ describe('platform routes', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
     expect(Object.keys(res.body.paths).sort()).toEqual(
-      ['/auth/logout', '/auth/register', '/health', '/protected', '/token', '/token/refresh', '/token/revoke', '/users/me', '/users/me/password'].sort(),
+      [
+        '/auth/logout',
+        '/auth/register',
+        '/health',
+        '/protected',
+        '/token',
+        '/token/refresh',
+        '/token/revoke',
+        '/users/me',
+        '/users/me/password',
+        '/admin/users',
+        '/admin/users/{id}',
+        '/admin/users/{id}/sessions/revoke',
+      ].sort(),
     );
     expect(res.body.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     expect(res.body.paths['/protected'].get.security).toEqual(expect.arrayContaining([{ bearerAuth: [] }]));

@@ -15,6 +15,8 @@ import { snapshotUser } from './support/db';
  * Runs are bounded (430 requests in all) to keep the suite fast; FUZZ_SCALE=20 explores deeper by hand.
  */
 const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE) || 1);
+// An id in the admin routes' paths (nobody's: the attacker is no admin, so those answer 401 or 403 whatever the id).
+const SOME_ID = '4b0c9f6e-2d9a-4c1b-9f3e-7a5d2c8e1f00';
 describe('fuzzing every route', () => {
   let ctx: TestContext;
   let server: Listening;
@@ -43,11 +45,15 @@ describe('fuzzing every route', () => {
     ['GET', '/protected'],
     ['GET', '/users/me'],
     ['PUT', '/users/me/password'],
+    ['GET', '/admin/users'],
+    ['GET', `/admin/users/${SOME_ID}`],
+    ['PATCH', `/admin/users/${SOME_ID}`],
+    ['POST', `/admin/users/${SOME_ID}/sessions/revoke`],
     ['GET', '/health'],
     ['GET', '/openapi.json'],
     ['GET', '/docs/'],
   ];
-  const FIELDS = ['username', 'password', 'email', 'grant_type', 'refresh_token', 'token', 'token_type_hint', 'all', 'current_password', 'new_password', 'access_token', '__proto__', 'constructor'];
+  const FIELDS = ['username', 'password', 'email', 'grant_type', 'refresh_token', 'token', 'token_type_hint', 'all', 'current_password', 'new_password', 'access_token', 'role', 'disabled', '__proto__', 'constructor'];
   const prototypeNames = Object.getOwnPropertyNames(Object.prototype).sort();
 
   /** The generators; built once the users exist, since they draw on what an attacker holds. */
@@ -220,6 +226,8 @@ describe('fuzzing every route', () => {
       ['PUT', '/users/me/password'],
       ['POST', '/auth/logout'],
       ['POST', '/token/refresh'],
+      ['GET', '/admin/users'],
+      ['PATCH', `/admin/users/${SOME_ID}`],
     ];
     await fc.assert(
       fc.asyncProperty(
