@@ -79,7 +79,9 @@ describe('admin actions in the log', () => {
     const mere = { Authorization: `Bearer ${(await login(app, username, password)).access_token}` };
     await request(app).post(`/admin/users/${adminId}/sessions/revoke`).set(mere).expect(403);
     expect(adminActions()).toEqual([]);
-    // The request log still has each of them.
+    // The request log still has each of them, under its whole URL (the guards run under app.use('/admin')).
     expect(entries().filter((entry) => entry.msg === 'request completed').length).toBeGreaterThanOrEqual(6);
+    const refused = entries().find((entry) => (entry.res as { statusCode?: number } | undefined)?.statusCode === 403);
+    expect(refused?.req?.url).toBe(`/admin/users/${adminId}/sessions/revoke`);
   });
 });

@@ -60,6 +60,30 @@ describe.each(DIALECTS)('admin API (%s)', (dialect) => {
     });
   });
 
+  describe('an id whose percent-encoding cannot be decoded', () => {
+    // Express refuses such a path parameter before any handler of the route runs; it is still just an id that names nobody.
+    const paths: Array<[string, string]> = [
+      ['get', '/admin/users/%ZZ'],
+      ['get', '/admin/users/%E0%A4%A'],
+      ['patch', '/admin/users/%'],
+      ['post', '/admin/users/%ZZ/sessions/revoke'],
+    ];
+
+    it('is 404 user_not_found to an admin, after the same guards: 401 without a token, 403 for a user', async () => {
+      const { username, password } = await createUser(ctx.db);
+      const mere = await login(ctx.app, username, password);
+      for (const [method, path] of paths) {
+        const send = () => request(ctx.app)[method as 'get'](path).send(method === 'patch' ? { role: 'user' } : undefined);
+        const anonymous = await send();
+        expect({ path, status: anonymous.status, code: anonymous.body.code }).toEqual({ path, status: 401, code: 'token_missing' });
+        const user = await send().set(bearer(mere.access_token));
+        expect({ path, status: user.status, code: user.body.code }).toEqual({ path, status: 403, code: 'forbidden' });
+        const asAdminRes = await send().set(asAdmin());
+        expect({ path, status: asAdminRes.status, body: asAdminRes.body }).toEqual({ path, status: 404, body: { error: 'not_found', error_description: expect.any(String), code: 'user_not_found' } });
+      }
+    });
+  });
+
   describe('GET /admin/users', () => {
     it('lists users as the admin API shows them: id, username, email, role, disabled, dates; never a hash', async () => {
       const { user, username } = await createUser(ctx.db, { username: `shown_${randomUUID().slice(0, 6)}`, email: 'shown@example.com' });
