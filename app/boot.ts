@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { Database, openDatabase } from '../models';
 import { migrate } from '../models/migrate';
-import { seedDemoUser, DEMO_USER } from '../seeders/demo-user';
+import { DEMO_ACCOUNTS, seedDemoAccount } from '../seeders/demo-user';
 import { createApp, createServices } from '.';
 
 export interface BootedApp {
@@ -12,7 +12,7 @@ export interface BootedApp {
 }
 
 /**
- * The boot path short of listening: database -> migrations -> (dev seed) -> app.
+ * The boot path short of listening: database -> migrations -> (dev seed: johndoe and admin) -> app.
  * server.ts runs it and then listens; a test can run the very same path in process.
  * On failure the database is closed again.
  */
@@ -24,8 +24,10 @@ export async function bootApp(config: Readonly<Config>, logger: Logger): Promise
     // Once: the services register model hooks and hold the session cache the app must share.
     const services = createServices({ config, db });
     if (config.seedDemoUser && (await db.User.count()) === 0) {
-      await seedDemoUser(db, services.passwords);
-      logger.info(`empty database: seeded demo user ${DEMO_USER.username} / ${DEMO_USER.password} (development only)`);
+      for (const account of DEMO_ACCOUNTS) {
+        await seedDemoAccount(db, services.passwords, account);
+        logger.info(`empty database: seeded demo ${account.kind} ${account.username} / ${account.password} (development only)`);
+      }
     }
     return { app: createApp({ config, db, logger, services }), db };
   } catch (error) {

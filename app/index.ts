@@ -18,6 +18,7 @@ import { APP_RESOURCES } from '../routes/app.routes';
 import { installGuards } from './auth/guards';
 import { createPassport } from './auth/passport';
 import { Clock, systemClock } from './clock';
+import { createAdminController } from './controllers/admin.controller';
 import { createAuthController } from './controllers/auth.controller';
 import { createHealthController } from './controllers/health.controller';
 import { createTokenController } from './controllers/token.controller';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
       token: createTokenController(services.tokens, services.refreshTokens, responder),
       user: createUserController(services.users, services.tokens, responder),
       health: createHealthController(db.sequelize),
+      admin: createAdminController(services.userAdmin),
     },
     guards: { accessToken, credentials: requireCredentials(passport), trustedOrigin: requireTrustedOrigin(config.corsOrigins) },
     limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: failures.login, passwordFailures: failures.passwordChange },

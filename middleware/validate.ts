@@ -1,18 +1,14 @@
 import type { RequestHandler } from 'express';
-import { ContextRunner, validationResult } from 'express-validator';
-import { FieldError, invalidRequest } from '../app/errors';
+import type { ContextRunner } from 'express-validator';
+import { invalidRequest } from '../app/errors';
+import { fieldErrors } from '../app/validators/check-fields';
 
 /** Runs express-validator chains and turns their findings into one 400 invalid_request with per-field messages. */
 export function validate(rules: ContextRunner[]): RequestHandler {
   return async function validateRequest(req, _res, next) {
     for (const rule of rules) await rule.run(req);
-    const result = validationResult(req);
-    if (result.isEmpty()) return next();
-    const fields: FieldError[] = [];
-    for (const issue of result.array()) {
-      const field = issue.type === 'field' ? issue.path : issue.type;
-      if (!fields.some((f) => f.field === field)) fields.push({ field, message: String(issue.msg) });
-    }
+    const fields = fieldErrors(req);
+    if (fields.length === 0) return next();
     next(invalidRequest(fields.map((f) => f.message).join('; '), fields));
   };
 }

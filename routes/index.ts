@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { adminRoutes } from './admin.routes';
 import { authRoutes } from './auth.routes';
 import { healthRoutes } from './health.routes';
 import { tokenRoutes } from './token.routes';
@@ -16,7 +17,7 @@ export { docsRoutes } from './docs.routes';
  */
 export function apiRoutes(routes: Routes, resources: readonly AppResource[], deps: ResourceDeps): Router {
   const router = Router();
-  for (const addRoutes of [tokenRoutes, authRoutes, userRoutes, healthRoutes]) addRoutes(router, routes);
+  for (const addRoutes of [tokenRoutes, authRoutes, userRoutes, adminRoutes, healthRoutes]) addRoutes(router, routes);
   for (const resource of resources) resource.routes(router, deps);
   return router;
 }

@@ -1,6 +1,7 @@
 import type { RequestHandler, Router } from 'express';
 import type { Services } from '../app';
 import type { Clock } from '../app/clock';
+import type { createAdminController } from '../app/controllers/admin.controller';
 import type { createAuthController } from '../app/controllers/auth.controller';
 import type { createHealthController } from '../app/controllers/health.controller';
 import type { createTokenController } from '../app/controllers/token.controller';
@@ -16,6 +17,7 @@ export interface Routes {
     token: ReturnType<typeof createTokenController>;
     user: ReturnType<typeof createUserController>;
     health: ReturnType<typeof createHealthController>;
+    admin: ReturnType<typeof createAdminController>;
   };
   guards: { accessToken: RequestHandler; credentials: RequestHandler; trustedOrigin: RequestHandler };
   limits: {

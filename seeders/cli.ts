@@ -3,9 +3,9 @@ import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../models';
 import { migrate } from '../models/migrate';
 import { createPasswordService } from '../app/services/password.service';
-import { seedDemoUser, DEMO_USER } from './demo-user';
+import { DEMO_ACCOUNTS, seedDemoAccount } from './demo-user';
 
-/** `npm run seed`: applies migrations and creates the demo user if missing. Refuses to run in production. */
+/** `npm run seed`: applies migrations and creates the demo accounts (johndoe, admin) if missing. Refuses to run in production. */
 async function main(): Promise<void> {
   dotenv.config({ quiet: true });
   const config = loadConfig(process.env);
@@ -13,8 +13,12 @@ async function main(): Promise<void> {
   const db = await openDatabase(config.database);
   try {
     await migrate(db.sequelize);
-    const created = await seedDemoUser(db, createPasswordService(config.argon2, config.threadPool.hashConcurrency));
-    console.log(created ? `seeded demo user ${DEMO_USER.username} / ${DEMO_USER.password}` : `demo user ${DEMO_USER.username} already exists`);
+    const passwords = createPasswordService(config.argon2, config.threadPool.hashConcurrency);
+    for (const account of DEMO_ACCOUNTS) {
+      const created = await seedDemoAccount(db, passwords, account);
+      const { kind, username, password } = account;
+      console.log(created ? `seeded demo ${kind} ${username} / ${password}` : `demo ${kind} ${username} already exists`);
+    }
   } finally {
     await db.sequelize.close();
   }

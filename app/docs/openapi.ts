@@ -1,5 +1,6 @@
 import { mergeApiDocs } from './merge';
 import { ApiDocs, error, GUARDED, json, ref, UNAUTHORIZED } from './parts';
+import { adminPaths, adminSchemas } from './admin.openapi';
 import { schemas } from './schemas';
 
 const formOrJson = (name: keyof typeof schemas) => ({
@@ -39,7 +40,8 @@ function serverDocument() {
       version: '0.1.0',
       description:
         'Log in at POST /token (form or JSON) to get a short-lived access token and a rotating refresh token. ' +
-        'In this page, use Authorize → passwordLogin with johndoe / secret (development seed), then call the guarded routes. ' +
+        'In this page, use Authorize → passwordLogin with johndoe / secret (development seed), then call the guarded routes; ' +
+        'admin / admin-secret (also seeded in development) may call the admin routes. ' +
         'Browser front ends send Refresh-Token-Delivery: cookie: the refresh token then travels only in an HttpOnly cookie ' +
         '(never in a body, where scripts could read it), and every request using that cookie must come from this origin or one in CORS_ORIGINS.',
     },
@@ -67,7 +69,7 @@ function serverDocument() {
             'body or absent: the refresh token is in the body (API clients). A refresh token that arrived in the cookie is always answered with a cookie. Any other value is 400.',
         },
       },
-      schemas,
+      schemas: { ...schemas, ...adminSchemas },
     },
     paths: {
       '/token': {
@@ -192,6 +194,7 @@ function serverDocument() {
           responses: { 200: { description: 'Healthy', content: json('Health') }, 503: error('Database unavailable') },
         },
       },
+      ...adminPaths,
     },
   };
 }

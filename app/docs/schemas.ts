@@ -10,7 +10,7 @@ export const schemas = {
         type: 'string',
         description:
           'Stable machine-readable reason. On 401: token_missing, token_invalid, token_expired (refresh and retry), token_revoked or refresh_reused (log in again), invalid_credentials. ' +
-          'On 403: password_incorrect, csrf_rejected.',
+          'On 403: password_incorrect, csrf_rejected, account_disabled, forbidden (error insufficient_scope). On 404: user_not_found. On 409: username_taken, last_admin.',
         example: 'invalid_credentials',
       },
       errors: {

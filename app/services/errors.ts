@@ -56,3 +56,8 @@ export class UserNotFound extends ServiceError {
 export class LastAdmin extends ServiceError {
   readonly code = 'last_admin';
 }
+
+/** A page cursor this server did not hand out (the admin listing's). */
+export class InvalidCursor extends ServiceError {
+  readonly code = 'cursor_invalid';
+}

@@ -11,7 +11,13 @@ export interface SessionState {
 }
 
 export interface SessionStateService {
-  get(userId: string): Promise<SessionState | null>;
+  /**
+   * The user's state, from memory when it is there. With `loadedSince` (ms since the
+   * epoch), a copy read from the database before that moment is read again: the
+   * database may have changed since without this process knowing (another process,
+   * such as the users CLI, wrote it).
+   */
+  get(userId: string, options?: { loadedSince?: number }): Promise<SessionState | null>;
   /** The state if it is in memory now (null: no such user), undefined if it must be loaded with get(). */
   peek(userId: string): SessionState | null | undefined;
   forget(userId?: string): void;
@@ -23,11 +29,14 @@ export interface SessionStateService {
  * made through the models (password change, logout-all, role change, disable, delete) clears its entry
  * through the hooks below, before the write's response is sent. An epoch guards
  * the race where a slow read would put back a value that a write just cleared.
- * Writes from another process (or raw SQL) are not seen: run one process per
- * database, or shorten `ttl`.
+ * Writes from another process (the users CLI, several servers on one database) or
+ * raw SQL are not seen until the entry expires (`ttl`), except by a caller that asks
+ * for a copy read after a given moment (get's `loadedSince`): the access-token guard
+ * does, before it refuses a token issued after the copy was read.
  */
 export function createSessionStateService(db: Database, options = { max: 50_000, ttlMs: 60_000 }): SessionStateService {
-  const cache = new LRUCache<string, SessionState | false>({ max: options.max, ttl: options.ttlMs });
+  // `loadedAt`: when the read that produced the entry began (the entry is at least that fresh).
+  const cache = new LRUCache<string, { state: SessionState | false; loadedAt: number }>({ max: options.max, ttl: options.ttlMs });
   let epoch = 0;
 
   function forget(userId?: string): void {
@@ -48,20 +57,21 @@ export function createSessionStateService(db: Database, options = { max: 50_000,
 
   function peek(userId: string): SessionState | null | undefined {
     const cached = cache.get(userId);
-    return cached === undefined ? undefined : cached || null;
+    return cached === undefined ? undefined : cached.state || null;
   }
 
   return {
     peek,
-    async get(userId) {
-      const cached = peek(userId);
-      if (cached !== undefined) return cached;
+    async get(userId, { loadedSince } = {}) {
+      const cached = cache.get(userId);
+      if (cached !== undefined && (loadedSince === undefined || cached.loadedAt >= loadedSince)) return cached.state || null;
       const startedAt = epoch;
+      const loadedAt = Date.now();
       const user = await db.User.findByPk(userId, { attributes: ['id', 'username', 'sessionVersion', 'role', 'disabledAt'] });
       const state: SessionState | false = user
         ? { id: user.id, username: user.username, sessionVersion: user.sessionVersion, role: user.role, disabled: user.disabledAt !== null }
         : false;
-      if (epoch === startedAt) cache.set(userId, state);
+      if (epoch === startedAt) cache.set(userId, { state, loadedAt });
       return state || null;
     },
     forget,

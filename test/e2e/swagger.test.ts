@@ -47,4 +47,29 @@ describe('Swagger UI at /docs (real Chromium)', () => {
     expect(await res.json()).toMatchObject({ username: 'johndoe' });
     await page.close();
   }, 60_000);
+
+  it('logs in as the seeded admin/admin-secret with Authorize and lists users with GET /admin/users', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.port}/docs/`);
+    await page.getByRole('button', { name: 'Authorize' }).first().click();
+    const dialog = page.locator('.modal-ux');
+    const passwordFlow = dialog.locator('.auth-container').filter({ hasText: 'passwordLogin' });
+    await passwordFlow.locator('input#oauth_username').fill('admin');
+    await passwordFlow.locator('input#oauth_password').fill('admin-secret');
+    const tokenResponse = page.waitForResponse((res) => res.url().endsWith('/token') && res.request().method() === 'POST');
+    await passwordFlow.locator('button.authorize').click();
+    expect((await tokenResponse).status()).toBe(200);
+    await dialog.locator('button.btn-done, button.close-modal').first().click();
+
+    const operation = page.locator('#operations-admin-get_admin_users');
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    const listResponse = page.waitForResponse((res) => new URL(res.url()).pathname === '/admin/users');
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    const res = await listResponse;
+    expect(res.status()).toBe(200);
+    const body = await res.json();
+    expect(body.users.map((u: { username: string }) => u.username)).toEqual(['admin', 'johndoe']);
+    await page.close();
+  }, 60_000);
 });

@@ -51,7 +51,20 @@ describe('server boot (node dist/server.js)', () => {
       expect(login.status).toBe(200);
       const guarded = await request(url).get('/protected').set('Authorization', `Bearer ${login.body.access_token}`);
       expect(guarded.body.username).toBe('johndoe');
+      const johndoeAsAdmin = await request(url).get('/admin/users').set('Authorization', `Bearer ${login.body.access_token}`);
+      expect(johndoeAsAdmin.status).toBe(403);
     }
+  });
+
+  it('in development also seeds admin / admin-secret with the admin role, says so, and the admin routes answer him', async () => {
+    const server = await startServer({ env: DEVELOPMENT, dir });
+    const url = `http://127.0.0.1:${server.port}`;
+    expect(messages(server.logs)).toContain('seeded demo admin admin / admin-secret');
+    const login = await request(url).post('/token').send({ username: 'admin', password: 'admin-secret' });
+    expect(login.status).toBe(200);
+    const users = await request(url).get('/admin/users').set('Authorization', `Bearer ${login.body.access_token}`);
+    expect(users.status).toBe(200);
+    expect(users.body.users.map((u: { username: string; role: string }) => `${u.username}:${u.role}`)).toEqual(['admin:admin', 'johndoe:user']);
   });
 
   describe('listening address (HOST)', () => {
@@ -98,6 +111,7 @@ describe('server boot (node dist/server.js)', () => {
     {
       expect(messages(server.logs)).not.toContain('seeded');
       expect((await request(url).post('/token').send({ username: 'johndoe', password: 'secret' })).status).toBe(401);
+      expect((await request(url).post('/token').send({ username: 'admin', password: 'admin-secret' })).status).toBe(401);
     }
   });
 });
@@ -112,8 +126,10 @@ describe('npm run seed (dist/seeders/cli.js)', () => {
       const second = spawnSync(process.execPath, [cli], { cwd: dir, env, encoding: 'utf8' });
       expect(first.status).toBe(0);
       expect(first.stdout).toContain('seeded demo user johndoe');
+      expect(first.stdout).toContain('seeded demo admin admin / admin-secret');
       expect(second.status).toBe(0);
-      expect(second.stdout).toContain('already exists');
+      expect(second.stdout).toContain('demo user johndoe already exists');
+      expect(second.stdout).toContain('demo admin admin already exists');
       const production = spawnSync(process.execPath, [cli], { cwd: dir, env: { ...env, NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) }, encoding: 'utf8' });
       expect(production.status).toBe(1);
     } finally {

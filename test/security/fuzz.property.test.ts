@@ -60,7 +60,7 @@ describe('fuzzing every route', () => {
     }
   }
 
-  const FIELDS = ['title', 'body', 'username', 'password', 'email', 'grant_type', 'refresh_token', 'token', 'token_type_hint', 'all', 'current_password', 'new_password', 'access_token', '__proto__', 'constructor'];
+  const FIELDS = ['title', 'body', 'username', 'password', 'email', 'grant_type', 'refresh_token', 'token', 'token_type_hint', 'all', 'current_password', 'new_password', 'access_token', 'role', 'disabled', '__proto__', 'constructor'];
   const prototypeNames = Object.getOwnPropertyNames(Object.prototype).sort();
 
   /** The generators; built once the users exist, since they draw on what an attacker holds. */

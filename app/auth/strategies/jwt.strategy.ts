@@ -59,19 +59,30 @@ export function createJwtStrategy(accessTokens: AccessTokenService, sessions: Se
       const { exp } = decoded.payload as JwtPayload;
       if (typeof exp === 'number' && accessTokens.hasExpired(exp)) return refuse('token_expired', 'The access token has expired.');
       if (!isAccessToken(decoded)) return refuse('token_invalid', 'The token is not an access token.');
-      const { sub, ver: version, roles } = decoded.payload as JwtPayload & { sub: string; ver: number; roles?: string[] };
-      const decide = (state: SessionState | null) => {
-        if (!state) return refuse('token_revoked', 'The user of this token no longer exists.');
-        if (state.disabled) return refuse('account_disabled', 'This account is disabled.');
-        if (state.sessionVersion !== version) return refuse('token_revoked', 'This token was revoked; log in again.');
+      const { sub, ver: version, roles, iat } = decoded.payload as JwtPayload & { sub: string; ver: number; roles?: string[]; iat: number };
+      const refusal = (state: SessionState | null): RefusalInfo | null => {
+        if (!state) return { code: 'token_revoked', message: 'The user of this token no longer exists.' };
+        if (state.disabled) return { code: 'account_disabled', message: 'This account is disabled.' };
+        if (state.sessionVersion !== version) return { code: 'token_revoked', message: 'This token was revoked; log in again.' };
         // The claim is for other services; here it only tells whether the token predates a role change.
-        if (roles?.length !== 1 || roles[0] !== state.role) return refuse('token_stale', "The user's role changed since this token was issued; refresh it.");
-        return done(null, { id: state.id, username: state.username, sessionVersion: state.sessionVersion, role: state.role });
+        if (roles?.length !== 1 || roles[0] !== state.role) return { code: 'token_stale', message: "The user's role changed since this token was issued; refresh it." };
+        return null;
+      };
+      const decide = (state: SessionState | null) => {
+        const refused = refusal(state);
+        if (refused) return refuse(refused.code, refused.message);
+        return done(null, { id: state!.id, username: state!.username, sessionVersion: state!.sessionVersion, role: state!.role });
       };
       // Usually answered from memory at once; only a user not in the cache costs a query (and a tick).
       const cached = sessions.peek(sub);
-      if (cached !== undefined) return decide(cached);
-      sessions.get(sub).then(decide, (error: unknown) => done(error));
+      if (cached !== undefined && refusal(cached) === null) return decide(cached);
+      // Refused from memory: if that copy was read before this token was issued (iat has
+      // whole seconds), another process may have changed the user since, as the users CLI
+      // does (a promotion, a re-enable, a revocation followed by a new login): read it again
+      // before refusing. A copy read after the token was issued is trusted, so an old
+      // token presented again and again costs no query.
+      const loadedSince = cached === undefined ? undefined : (iat + 1) * 1000;
+      sessions.get(sub, { loadedSince }).then(decide, (error: unknown) => done(error));
     },
   );
 }
