@@ -6,9 +6,10 @@ import * as rotationMarksParent from './migrations/002-rotation-marks-parent';
 import * as sessions from './migrations/003-sessions';
 import * as roles from './migrations/004-roles';
 import * as notes from './migrations/005-notes';
+import * as loginInOneStatement from './migrations/006-login-in-one-statement';
 
 // Listed explicitly rather than globbed, so the same list runs from TypeScript and from dist/.
-const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles, notes];
+const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles, notes, loginInOneStatement];
 
 /** Every migration's name, in the order they run. */
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map((m) => m.name);

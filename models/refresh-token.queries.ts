@@ -49,16 +49,18 @@ export interface RotatedToken {
 const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 const asNullableDate = (value: Date | string | null): Date | null => (value === null ? null : asDate(value));
 
-/** A login: the session row, then its first token (a token without its session is never live). */
-export async function insertSession(db: Database, session: { id: string; userId: string; sessionVersion: number; createdAt: Date }, token: NewRefreshToken): Promise<void> {
+/**
+ * A login: the session row and its first token in one statement (the view and
+ * trigger of migration 006), so one commit, and never a session without its token.
+ */
+export async function insertSession(db: Database, session: { id: string; userId: string; sessionVersion: number; createdAt: Date }, token: Pick<NewRefreshToken, 'id' | 'tokenHash' | 'expiresAt'>): Promise<void> {
   await db.sequelize.query(
-    `INSERT INTO sessions (id, user_id, session_version, created_at) VALUES (:id, :userId, :sessionVersion, :createdAt)`,
-    { replacements: { ...session }, type: QueryTypes.INSERT },
-  );
-  await db.sequelize.query(
-    `INSERT INTO refresh_tokens (id, user_id, chain_id, parent_id, token_hash, expires_at, created_at)
-      VALUES (:id, :userId, :chainId, :parentId, :tokenHash, :expiresAt, :createdAt)`,
-    { replacements: { ...token }, type: QueryTypes.INSERT },
+    `INSERT INTO session_logins (session_id, user_id, session_version, token_id, token_hash, expires_at, created_at)
+      VALUES (:sessionId, :userId, :sessionVersion, :tokenId, :tokenHash, :expiresAt, :createdAt)`,
+    {
+      replacements: { sessionId: session.id, userId: session.userId, sessionVersion: session.sessionVersion, createdAt: session.createdAt, tokenId: token.id, tokenHash: token.tokenHash, expiresAt: token.expiresAt },
+      type: QueryTypes.INSERT,
+    },
   );
 }
 

@@ -101,7 +101,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
       await insertSession(
         db,
         { id: chainId, userId: user.id, sessionVersion: user.sessionVersion, createdAt: now },
-        { id: randomUUID(), userId: user.id, chainId, parentId: null, tokenHash: sha256(token), expiresAt, createdAt: now },
+        { id: randomUUID(), tokenHash: sha256(token), expiresAt },
       );
       return { token, userId: user.id, sessionVersion: user.sessionVersion, role: user.role, expiresAt: usableUntil(expiresAt, now) };
     },

@@ -6,11 +6,12 @@ import { TEST_ENV } from '../helpers/app';
 import { createUser } from '../factories/user.factory';
 
 /**
- * A rotation is one write statement, so one commit (one fsync under SQLite's
- * synchronous=FULL): the successor's INSERT marks the presented token rotated
- * through the trigger of migration 002, in the same statement.
+ * A rotation and a login are each one write statement, so one commit (one fsync
+ * under SQLite's synchronous=FULL): the successor's INSERT marks the presented token
+ * rotated through the trigger of migration 002; a login's INSERT into the view of
+ * migration 006 writes the session and its first token.
  */
-describe('rotation writes once', () => {
+describe('rotation and login write once', () => {
   const statements: string[] = [];
   let db: Database;
   beforeAll(async () => {
@@ -33,5 +34,19 @@ describe('rotation writes once', () => {
     expect(rows[0].rotatedAt?.getTime()).toBe(rows[1].createdAt.getTime());
     expect(rows[1]).toMatchObject({ parentId: rows[0].id, rotatedAt: null });
     expect(second.refresh_token).not.toBe(first.refresh_token);
+  });
+
+  it('inserts a login’s session and its first token in one statement', async () => {
+    const services = createServices({ config: loadConfig(TEST_ENV), db });
+    const { user } = await createUser(db);
+    statements.length = 0;
+    const pair = await services.tokens.issueFor(user);
+
+    const writes = statements.filter((sql) => /^Executing \(default\): (INSERT|UPDATE|DELETE|WITH)/.test(sql));
+    expect(writes).toHaveLength(1);
+    const token = await db.RefreshToken.findOne({ where: { userId: user.id } });
+    expect(token).toMatchObject({ parentId: null, rotatedAt: null });
+    expect(await db.Session.findByPk(token!.chainId)).toMatchObject({ userId: user.id, sessionVersion: user.sessionVersion, revokedAt: null });
+    expect((await services.tokens.refresh(pair.refresh_token)).refresh_token).toEqual(expect.any(String));
   });
 });
