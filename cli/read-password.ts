@@ -46,8 +46,9 @@ function readLine(input: NodeJS.ReadStream): Promise<string> {
 
 /** One line typed in raw mode: nothing is echoed; backspace, Enter, Ctrl-C and Ctrl-D do what a terminal user expects. */
 function prompt(input: NodeJS.ReadStream, output: NodeJS.WriteStream, question: string): Promise<string> {
-  output.write(question);
+  // Raw mode before the question: what is typed the moment it shows must neither echo nor raise SIGINT.
   input.setRawMode(true);
+  output.write(question);
   input.resume();
   return new Promise((resolve, reject) => {
     let typed = '';
