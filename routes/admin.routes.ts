@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Routes } from './types';
-import { UserNotFound } from '../app/services/errors';
+import { userNotFound } from '../app/services/user-admin.service';
 import { requirePermission } from '../middleware/require-permission';
 import { undecodableParam } from '../middleware/undecodable-param';
 import { validate } from '../middleware/validate';
@@ -21,5 +21,5 @@ export function adminRoutes(router: Router, { controllers: { admin }, guards }: 
     .get('/admin/users/:id', admin.get)
     .patch('/admin/users/:id', validate(updateUserRules), admin.update)
     .post('/admin/users/:id/sessions/revoke', admin.revokeSessions)
-    .use('/admin/users', undecodableParam(() => new UserNotFound('No user has that id.')));
+    .use('/admin/users', undecodableParam(userNotFound));
 }

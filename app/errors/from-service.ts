@@ -1,4 +1,4 @@
-import { CallerSessionEnded, InvalidCursor, LastAdmin, NotFound, PasswordIncorrect, RefreshTokenRefused, ServiceError, UserNotFound, UsernameTaken } from '../services/errors';
+import { CallerSessionEnded, InvalidCursor, LastAdmin, NotFound, PasswordIncorrect, RefreshTokenRefused, ServiceError, UsernameTaken } from '../services/errors';
 import { AppError } from './app-error';
 import { invalidAccessToken, invalidRefreshToken, invalidRequest } from '.';
 
@@ -15,7 +15,6 @@ export function fromServiceError(error: ServiceError): AppError {
   if (error instanceof PasswordIncorrect) return new AppError(403, 'invalid_grant', 'password_incorrect', { description: error.description });
   if (error instanceof UsernameTaken) return new AppError(409, 'conflict', 'username_taken', { description: error.description });
   if (error instanceof NotFound) return new AppError(404, 'not_found', error.code, { description: error.description });
-  if (error instanceof UserNotFound) return new AppError(404, 'not_found', 'user_not_found', { description: error.description });
   // The cursor is a query parameter: its refusal reads like any other field's.
   if (error instanceof InvalidCursor) return invalidRequest(error.description, [{ field: 'cursor', message: error.description }]);
   if (error instanceof LastAdmin) return new AppError(409, 'conflict', 'last_admin', { description: error.description });

@@ -47,11 +47,6 @@ export class NotFound extends ServiceError {
   }
 }
 
-/** No user has the id an admin named. */
-export class UserNotFound extends ServiceError {
-  readonly code = 'user_not_found';
-}
-
 /** A change that would leave no enabled admin (demoting or disabling the last one). */
 export class LastAdmin extends ServiceError {
   readonly code = 'last_admin';

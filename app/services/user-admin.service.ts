@@ -3,7 +3,7 @@ import { applyAccountChange, listUsers, ListedUser } from '../../models/user-adm
 import type { Role } from '../auth/permissions';
 import type { Clock } from '../clock';
 import { USERNAME_PATTERN } from '../validators/auth.validator';
-import { InvalidCursor, LastAdmin, UserNotFound } from './errors';
+import { InvalidCursor, LastAdmin, NotFound } from './errors';
 import type { RefreshTokenService } from './refresh-token.service';
 import type { SessionStateService } from './session-state.service';
 import { decodeCursor, encodeCursor } from './user-cursor';
@@ -41,7 +41,7 @@ export interface UserAdminService {
    * for a cursor this server did not hand out.
    */
   list(query: { limit: number; cursor?: string | null; q?: string | null }): Promise<UserPage>;
-  /** Throws UserNotFound for an unknown id, also for a string that is no id at all. */
+  /** Throws NotFound (user_not_found) for an unknown id, also for a string that is no id at all. */
   get(userId: string): Promise<AdminUser>;
   /** The user of that username (case-insensitive), or null. */
   findByUsername(username: string): Promise<AdminUser | null>;
@@ -70,7 +70,7 @@ export const toAdminUser = (user: Shown): AdminUser => ({
 
 // Ids are UUIDs. Anything else names nobody, and must not reach PostgreSQL, whose uuid column refuses it with an error.
 const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const notFound = () => new UserNotFound('No user has that id.');
+export const userNotFound = () => new NotFound('user_not_found', 'No user has that id.');
 
 // The start of a name the username rule (USERNAME_PATTERN) accepts: its characters, at most its length.
 const USERNAME_START = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -85,13 +85,13 @@ const keyPrefix = (q: string): string | null => (USERNAME_START.test(q) ? userna
 /** What the admin API and the users CLI do to accounts, knowing nothing of either. */
 export function createUserAdminService(db: Database, sessions: SessionStateService, refreshTokens: RefreshTokenService, clock: Clock): UserAdminService {
   function idOf(userId: string): string {
-    if (!USER_ID.test(userId)) throw notFound();
+    if (!USER_ID.test(userId)) throw userNotFound();
     return userId.toLowerCase();
   }
 
   async function existing(userId: string): Promise<AdminUser> {
     const user = await db.User.findByPk(idOf(userId));
-    if (!user) throw notFound();
+    if (!user) throw userNotFound();
     return toAdminUser(user);
   }
 
