@@ -21,8 +21,10 @@ const SQLITE_OUTAGE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|CORRUPT
 // PostgreSQL's SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html):
 // class 08 connection exception, class 53 insufficient resources (disk full, out of
 // memory, too many connections), 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
-// cannot_connect_now, 58030 io_error (PostgreSQL's SQLITE_IOERR).
-const isPostgresOutage = (sqlstate: string) => /^(08|53)/.test(sqlstate) || ['57P01', '57P02', '57P03', '58030'].includes(sqlstate);
+// cannot_connect_now, 58030 io_error (PostgreSQL's SQLITE_IOERR); and the transient ones
+// a retry gets past: 40001 serialization_failure, 40P01 deadlock_detected, 57014
+// query_canceled (a statement timeout). None is the request's fault, so none is a 500.
+const isPostgresOutage = (sqlstate: string) => /^(08|53)/.test(sqlstate) || ['57P01', '57P02', '57P03', '58030', '40001', '40P01', '57014'].includes(sqlstate);
 // node-postgres fails a query with a plain Error, no code and nothing else to tell it by,
 // when the connection ends under it ("Connection terminated unexpectedly"; "Connection
 // terminated" while it was closing), when query_timeout passes without an answer ("Query

@@ -46,7 +46,7 @@ describe('isDatabaseOutage', () => {
     ...['SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_IOERR_WRITE', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_MISUSE'].map(
       (code): [string, unknown] => [code, new DatabaseError(sqliteError(code, 'something went wrong'))],
     ),
-    ...['08000', '08003', '08006', '53000', '53100', '53200', '53300', '57P01', '57P02', '57P03', '58030'].map(
+    ...['08000', '08003', '08006', '53000', '53100', '53200', '53300', '57P01', '57P02', '57P03', '58030', '40001', '40P01', '57014'].map(
       (code): [string, unknown] => [`SQLSTATE ${code}`, new DatabaseError(pgError(code, 'terminating connection'))],
     ),
     ...['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].map((code): [string, unknown] => [`${code} under a query`, new DatabaseError(systemError(code) as never)]),
