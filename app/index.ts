@@ -59,7 +59,7 @@ export function createServices({ config, db, clock = systemClock }: AppDeps) {
   const accessTokens = createAccessTokenService(config, clock);
   const refreshTokens = createRefreshTokenService(config, db, clock);
   const users = createUserService(db, passwords, refreshTokens);
-  const userAdmin = createUserAdminService(db, sessions, refreshTokens, clock);
+  const userAdmin = createUserAdminService(db, sessions, refreshTokens, users, clock);
   const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
   return { passwords, sessions, accessTokens, refreshTokens, users, userAdmin, tokens };
 }

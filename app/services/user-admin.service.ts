@@ -7,7 +7,7 @@ import { InvalidCursor, LastAdmin, NotFound } from './errors';
 import type { RefreshTokenService } from './refresh-token.service';
 import type { SessionStateService } from './session-state.service';
 import { decodeCursor, encodeCursor } from './user-cursor';
-import { usernameKey } from './user.service';
+import { usernameKey, UserService } from './user.service';
 
 /** A user as the admin API and the users CLI show them: never the hash or the session version. */
 export interface AdminUser {
@@ -83,7 +83,13 @@ const USERNAME_START = /^[A-Za-z0-9_.-]{1,32}$/;
 const keyPrefix = (q: string): string | null => (USERNAME_START.test(q) ? usernameKey(q) : null);
 
 /** What the admin API and the users CLI do to accounts, knowing nothing of either. */
-export function createUserAdminService(db: Database, sessions: SessionStateService, refreshTokens: RefreshTokenService, clock: Clock): UserAdminService {
+export function createUserAdminService(
+  db: Database,
+  sessions: SessionStateService,
+  refreshTokens: RefreshTokenService,
+  users: Pick<UserService, 'endAllSessions'>,
+  clock: Clock,
+): UserAdminService {
   function idOf(userId: string): string {
     if (!USER_ID.test(userId)) throw userNotFound();
     return userId.toLowerCase();
@@ -129,9 +135,7 @@ export function createUserAdminService(db: Database, sessions: SessionStateServi
     },
 
     async revokeSessions(userId) {
-      const id = (await existing(userId)).id;
-      await db.User.update({ sessionVersion: db.sequelize.literal('session_version + 1') as unknown as number }, { where: { id } });
-      await refreshTokens.revokeAllOf(id);
+      await users.endAllSessions((await existing(userId)).id);
     },
   };
 }
