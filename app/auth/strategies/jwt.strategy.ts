@@ -68,14 +68,14 @@ export function createJwtStrategy(accessTokens: AccessTokenService, sessions: Se
         if (roles?.length !== 1 || roles[0] !== state.role) return { code: 'token_stale', message: "The user's role changed since this token was issued; refresh it." };
         return null;
       };
+      const accept = (state: SessionState) => done(null, { id: state.id, username: state.username, sessionVersion: state.sessionVersion, role: state.role });
       const decide = (state: SessionState | null) => {
         const refused = refusal(state);
-        if (refused) return refuse(refused.code, refused.message);
-        return done(null, { id: state!.id, username: state!.username, sessionVersion: state!.sessionVersion, role: state!.role });
+        return refused ? refuse(refused.code, refused.message) : accept(state!);
       };
       // Usually answered from memory at once; only a user not in the cache costs a query (and a tick).
       const cached = sessions.peek(sub);
-      if (cached !== undefined && refusal(cached) === null) return decide(cached);
+      if (cached && refusal(cached) === null) return accept(cached);
       // Refused from memory: if that copy was read before this token was issued (iat has
       // whole seconds), another process may have changed the user since, as the users CLI
       // does (a promotion, a re-enable, a revocation followed by a new login): read it again
