@@ -40,6 +40,12 @@ export interface Config {
   corsOrigins: string[];
   bodyLimit: string;
   seedDemoUser: boolean;
+  /** Worker processes `npm start` runs on one port (Node's cluster module); 1 = no cluster. */
+  webConcurrency: number;
+  /** REDIS_URL: shared rate-limit counts (and cross-instance notices on SQLite); null = none. */
+  redisUrl: string | null;
+  /** How often dead refresh tokens are deleted (seconds; 0 = never, `npm run prune` only). */
+  tokenPruneInterval: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -200,6 +206,9 @@ export function loadConfig(env: Env): Readonly<Config> {
     corsOrigins,
     bodyLimit: '16kb',
     seedDemoUser: seed === undefined ? nodeEnv === 'development' : seed === 'true',
+    webConcurrency: parseWebConcurrency(read('WEB_CONCURRENCY'), problems),
+    redisUrl: parseRedisUrl(read('REDIS_URL'), problems),
+    tokenPruneInterval: duration('TOKEN_PRUNE_INTERVAL', 3600, 0, 7 * 86400),
   };
   if (nodeEnv === 'production' && config.seedDemoUser) problems.push('SEED_DEMO_USER cannot be true in production');
 
@@ -219,6 +228,23 @@ function parseHost(raw: string | undefined, nodeEnv: NodeEnv, problems: string[]
   // A host name is what the URL parser keeps as a hostname unchanged: no scheme, port or path. (IPv6 goes without brackets.)
   if (!raw.startsWith('[') && URL.canParse(`http://${raw}`) && new URL(`http://${raw}`).hostname === raw.toLowerCase()) return raw;
   problems.push(`HOST must be an IP address (IPv6 without brackets) or a host name to listen on, such as 127.0.0.1, 0.0.0.0 or :: (got "${raw}")`);
+  return null;
+}
+
+/** WEB_CONCURRENCY: a worker count, or `auto` for one per CPU. */
+function parseWebConcurrency(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined) return 1;
+  if (raw === 'auto') return availableParallelism();
+  if (/^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 256) return Number(raw);
+  problems.push(`WEB_CONCURRENCY must be a whole number from 1 to 256, or auto for one worker per CPU (got "${raw}")`);
+  return 1;
+}
+
+/** REDIS_URL: redis:// or rediss:// (TLS). */
+function parseRedisUrl(raw: string | undefined, problems: string[]): string | null {
+  if (raw === undefined) return null;
+  if (URL.canParse(raw) && ['redis:', 'rediss:'].includes(new URL(raw).protocol)) return raw;
+  problems.push('REDIS_URL must be redis://[user:password@]host[:port][/db] or rediss://… (got something else)');
   return null;
 }
 

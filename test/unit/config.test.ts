@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       corsOrigins: [],
       seedDemoUser: true,
       logLevel: 'info',
+      webConcurrency: 1,
+      redisUrl: null,
+      tokenPruneInterval: 3600,
     });
     expect(config.jwt.secretGenerated).toBe(true);
     expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
@@ -36,6 +39,8 @@ describe('loadConfig', () => {
     ['SESSION_MAX_LIFETIME', '365d', 365 * 86400, 'sessionMaxLifetime'],
     ['REFRESH_REUSE_INTERVAL', '0', 0, 'refreshReuseInterval'],
     ['REFRESH_REUSE_INTERVAL', '5m', 300, 'refreshReuseInterval'],
+    ['TOKEN_PRUNE_INTERVAL', '0', 0, 'tokenPruneInterval'],
+    ['TOKEN_PRUNE_INTERVAL', '7d', 7 * 86400, 'tokenPruneInterval'],
   ] as const)('accepts %s=%s (%i seconds), at an end of its range', (key, value, seconds, field) => {
     expect(loadConfig({ [key]: value })[field]).toBe(seconds);
   });
@@ -91,6 +96,11 @@ describe('loadConfig', () => {
     [{ SESSION_MAX_LIFETIME: 'forever' }, 'SESSION_MAX_LIFETIME'],
     [{ REFRESH_REUSE_INTERVAL: '301' }, 'REFRESH_REUSE_INTERVAL'],
     [{ REFRESH_REUSE_INTERVAL: '1h' }, 'REFRESH_REUSE_INTERVAL'],
+    [{ TOKEN_PRUNE_INTERVAL: '8d' }, 'TOKEN_PRUNE_INTERVAL'],
+    [{ WEB_CONCURRENCY: '0' }, 'WEB_CONCURRENCY'],
+    [{ WEB_CONCURRENCY: 'many' }, 'WEB_CONCURRENCY'],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
@@ -180,6 +190,17 @@ describe('loadConfig', () => {
 
   it.each(['0.0.0.0', '::', '::1', '192.0.2.10', 'fd00::2', 'localhost', 'auth.internal'])('accepts HOST=%s', (host) => {
     expect(loadConfig({ HOST: host }).host).toBe(host);
+  });
+
+  it('runs one worker per CPU for WEB_CONCURRENCY=auto, and reads REDIS_URL', () => {
+    expect(loadConfig({ WEB_CONCURRENCY: 'auto' }).webConcurrency).toBe(availableParallelism());
+    expect(loadConfig({ WEB_CONCURRENCY: '4' }).webConcurrency).toBe(4);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/2' }).redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(loadConfig({ REDIS_URL: 'rediss://user:pw@cache.example.com' }).redisUrl).toBe('rediss://user:pw@cache.example.com');
+  });
+
+  it('never repeats a REDIS_URL it refuses: it may hold a password', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@cache' })).toThrow(expect.objectContaining({ problems: [expect.not.stringContaining('hunter2')] }));
   });
 
   it('reads TRUST_PROXY and CORS_ORIGINS', () => {
