@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type AddressInfo, isIPv6 } from 'node:net';
 import dotenv from 'dotenv';
@@ -5,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import { bootApp } from './app/boot';
 import { answerClientError } from './app/client-error';
+import { runPrimary } from './app/cluster/primary';
 import { createHttpServer } from './app/http-server';
 import { startThreadPool } from './app/thread-pool';
 import { createLogger } from './app/logger';
@@ -15,7 +17,12 @@ import { ConfigError, loadConfig } from './config';
 const SHUTDOWN_GRACE_MS = 10_000;
 const SHUTDOWN_CLOSE_MS = 3_000;
 
-/** Boot only: config -> database -> migrations -> (dev seed) -> listen (app/boot.ts up to the listen); then wait for a signal. */
+/**
+ * Boot only: config -> database -> migrations -> (dev seed) -> listen (app/boot.ts up
+ * to the listen); then wait for a signal. With WEB_CONCURRENCY > 1 this process is
+ * the cluster primary (app/cluster/primary.ts), and each worker it forks runs this
+ * same file as a server that leaves migrations and seeding to the primary.
+ */
 async function main(): Promise<void> {
   dotenv.config({ quiet: true });
   let config;
@@ -28,9 +35,14 @@ async function main(): Promise<void> {
   }
   startThreadPool(config.threadPool); // before anything queues work on the pool: see app/thread-pool.ts
   const logger = createLogger(config.logLevel);
-  if (config.jwt.secretGenerated) logger.warn('JWT_SECRET is not set: using a random secret, so tokens die with this process');
+  const worker = cluster.isWorker;
+  if (config.jwt.secretGenerated && !worker) logger.warn('JWT_SECRET is not set: using a random secret, so tokens die with this process');
+  if (config.webConcurrency > 1 && !worker) {
+    await runPrimary(config, logger);
+    return;
+  }
 
-  const { app, db } = await bootApp(config, logger);
+  const { app, db, channel } = await bootApp(config, logger, { worker });
   const server = createHttpServer(app).listen({ port: config.port, host: config.host ?? undefined }, () => {
     const { address, port } = server.address() as AddressInfo;
     logger.info({ address, port, env: config.env, database: config.database.dialect }, listeningMessage(address, port));
@@ -49,6 +61,7 @@ async function main(): Promise<void> {
       process.exit(exitCode === 0 ? 1 : exitCode);
     }, SHUTDOWN_GRACE_MS + SHUTDOWN_CLOSE_MS + 2_000).unref();
     await drain(SHUTDOWN_GRACE_MS);
+    await channel.close();
     await closeDatabase(db.sequelize, logger);
     logger.info({ reason }, 'stopped');
     logger.flush();

@@ -5,32 +5,78 @@ import { Database, openDatabase } from '../models';
 import { migrate } from '../models/migrate';
 import { DEMO_ACCOUNTS, seedDemoAccount } from '../seeders/demo-user';
 import { createApp, createServices } from '.';
+import { combineChannels, InvalidationChannel, singleProcessChannel } from './invalidation/channel';
+import { clusterWorkerChannel } from './invalidation/cluster-channel';
+import { postgresChannel } from './invalidation/postgres-channel';
+import { createPasswordService } from './services/password.service';
 
 export interface BootedApp {
   app: Express;
   db: Database;
+  /** How this process hears of other processes' session changes; closed before the database at shutdown. */
+  channel: InvalidationChannel;
+}
+
+export interface BootOptions {
+  /**
+   * A cluster worker: the primary has migrated and seeded already (app/cluster/primary.ts),
+   * and the other workers are told of this one's session changes through it.
+   */
+  worker?: boolean;
 }
 
 /**
- * The boot path short of listening: database -> migrations -> (dev seed: johndoe and admin) -> app.
- * server.ts runs it and then listens; a test can run the very same path in process.
- * On failure the database is closed again.
+ * What happens to a database once per start, before any request: migrations, then
+ * (development) the demo accounts johndoe and admin when it is empty. The cluster
+ * primary runs it before forking; a lone process runs it in bootApp.
  */
-export async function bootApp(config: Readonly<Config>, logger: Logger): Promise<BootedApp> {
-  const db = await openDatabase(config.database);
-  try {
-    const applied = await migrate(db.sequelize);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-    // Once: the services register model hooks and hold the session cache the app must share.
-    const services = createServices({ config, db });
-    if (config.seedDemoUser && (await db.User.count()) === 0) {
-      for (const account of DEMO_ACCOUNTS) {
-        await seedDemoAccount(db, services.passwords, account);
-        logger.info(`empty database: seeded demo ${account.kind} ${account.username} / ${account.password} (development only)`);
-      }
+export async function prepareDatabase(db: Database, config: Readonly<Config>, logger: Logger): Promise<void> {
+  const applied = await migrate(db.sequelize);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+  if (config.seedDemoUser && (await db.User.count()) === 0) {
+    const passwords = createPasswordService(config.argon2, config.threadPool.hashConcurrency);
+    for (const account of DEMO_ACCOUNTS) {
+      await seedDemoAccount(db, passwords, account);
+      logger.info(`empty database: seeded demo ${account.kind} ${account.username} / ${account.password} (development only)`);
     }
-    return { app: createApp({ config, db, logger, services }), db };
+  }
+}
+
+/**
+ * The channels this process listens on: the cluster primary for a worker, and on
+ * PostgreSQL the database's own notices (other instances, the users CLI). A process
+ * alone on SQLite has nobody to hear from.
+ */
+async function openChannel(config: Readonly<Config>, logger: Logger, worker: boolean): Promise<InvalidationChannel> {
+  const channels: InvalidationChannel[] = [];
+  if (worker) channels.push(clusterWorkerChannel(logger));
+  if (config.database.dialect === 'postgres') {
+    const listener = postgresChannel(config.database.url, logger);
+    await listener.ready().catch(async (error: unknown) => {
+      await listener.close();
+      throw error;
+    });
+    channels.push(listener);
+  }
+  return channels.length === 0 ? singleProcessChannel : combineChannels(channels);
+}
+
+/**
+ * The boot path short of listening: database -> (migrations, dev seed) -> notice
+ * channel -> app. server.ts runs it and then listens; a test can run the very same
+ * path in process. On failure what it opened is closed again.
+ */
+export async function bootApp(config: Readonly<Config>, logger: Logger, { worker = false }: BootOptions = {}): Promise<BootedApp> {
+  const db = await openDatabase(config.database);
+  let channel: InvalidationChannel | undefined;
+  try {
+    if (!worker) await prepareDatabase(db, config, logger);
+    channel = await openChannel(config, logger, worker);
+    // Once: the services register model hooks and hold the session cache the app must share.
+    const services = createServices({ config, db, channel });
+    return { app: createApp({ config, db, logger, services }), db, channel };
   } catch (error) {
+    await channel?.close();
     await db.sequelize.close().catch(() => undefined);
     throw error;
   }

@@ -26,6 +26,7 @@ import { createTokenResponder } from './controllers/token-response';
 import { createUserController } from './controllers/user.controller';
 import { declareRequestFields } from './http-server';
 import { createLogger } from './logger';
+import type { InvalidationChannel } from './invalidation/channel';
 import { publicDir } from './public-dir';
 import { createAccessTokenService } from './services/access-token.service';
 import { createPasswordService } from './services/password.service';
@@ -44,6 +45,8 @@ export interface AppDeps {
   services?: Services;
   /** The app's own resources; routes/app.routes.ts's list unless a test hands others. */
   resources?: readonly AppResource[];
+  /** How this process hears of other processes' session changes (app/invalidation/); one process alone by default. */
+  channel?: InvalidationChannel;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -53,9 +56,9 @@ export type Services = ReturnType<typeof createServices>;
  * server. Each call registers model hooks for a session cache of its own, so build
  * them once per app and hand that one set to whatever else needs a service.
  */
-export function createServices({ config, db, clock = systemClock }: AppDeps) {
+export function createServices({ config, db, clock = systemClock, channel }: AppDeps) {
   const passwords = createPasswordService(config.argon2, config.threadPool.hashConcurrency);
-  const sessions = createSessionStateService(db);
+  const sessions = createSessionStateService(db, channel);
   const accessTokens = createAccessTokenService(config, clock);
   const refreshTokens = createRefreshTokenService(config, db, clock);
   const users = createUserService(db, passwords, refreshTokens);
