@@ -6,7 +6,7 @@ import { Config, Env, loadConfig } from '../../config';
 import { Database, openDatabase } from '../../models';
 import { migrate } from '../../models/migrate';
 import type { AppResource } from '../../routes';
-import { createPostgresDatabase } from './postgres';
+import { createPostgresDatabase, TEST_DATABASE_URL } from './postgres';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 
@@ -34,7 +34,8 @@ export interface TestContext {
 }
 
 export type Dialect = 'sqlite' | 'postgres';
-export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
+/** What the dialect-parameterised suites run on: PostgreSQL too when TEST_DATABASE_URL is set (test/helpers/postgres.ts). */
+export const DIALECTS: Dialect[] = TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export interface TestContextOptions {
   env?: Env;

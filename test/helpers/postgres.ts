@@ -2,13 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
 /**
- * The local PostgreSQL server the suites run against (`TEST_DATABASE_URL`, by
- * default the machine's own: 127.0.0.1:5432, trust auth, user postgres, database
- * test). Each caller gets a database of its own, so test files run in parallel,
- * and drops it when done.
+ * The PostgreSQL server the suites also run against when `TEST_DATABASE_URL` names
+ * one (`.ci/run` sets it to the machine's own: postgres://postgres@127.0.0.1:5432/test).
+ * Unset, the suites run on SQLite only and the PostgreSQL-only ones are skipped.
+ * Each caller gets a database of its own, so test files run in parallel, and drops
+ * it when done.
  */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || null;
 const START_HINT = 'is PostgreSQL running? `service postgresql start` (see README, Quick start)';
+
+/** `describe` for a suite that needs PostgreSQL: skipped when TEST_DATABASE_URL is unset. */
+export const describeOnPostgres = TEST_DATABASE_URL ? describe : describe.skip;
+
+function serverUrl(): string {
+  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set: this test needs PostgreSQL (guard it with describeOnPostgres or DIALECTS)');
+  return TEST_DATABASE_URL;
+}
 
 export interface PostgresDatabase {
   /** A postgres:// URL naming the new database. */
@@ -19,7 +28,7 @@ export interface PostgresDatabase {
 }
 
 async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3000 });
+  const client = new Client({ connectionString: serverUrl(), connectionTimeoutMillis: 3000 });
   try {
     await client.connect();
   } catch (error) {
@@ -36,7 +45,7 @@ async function adminQuery(sql: string): Promise<void> {
 export async function createPostgresDatabase(prefix = 'auth_test'): Promise<PostgresDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
-  const url = new URL(TEST_DATABASE_URL);
+  const url = new URL(serverUrl());
   url.pathname = `/${name}`;
   return { url: url.toString(), name, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

@@ -5,8 +5,11 @@ import { Client } from 'pg';
 import { QueryTypes } from 'sequelize';
 import { Database, openDatabase } from '../../models';
 import { MIGRATION_LOCK_KEY, MIGRATION_NAMES, migrate } from '../../models/migrate';
-import { createPostgresDatabase } from '../helpers/postgres';
+import { DIALECTS } from '../helpers/app';
+import { createPostgresDatabase, describeOnPostgres, TEST_DATABASE_URL } from '../helpers/postgres';
 import { killAllServers, LogLine, removeTempDirs, makeTempDir, startServer } from '../helpers/server-process';
+
+const itOnPostgres = TEST_DATABASE_URL ? it : it.skip;
 
 /**
  * Several processes starting at once on one fresh database must not run the
@@ -40,7 +43,7 @@ async function race(dbs: Database[]): Promise<void> {
 }
 
 describe('migrate() raced on one fresh database', () => {
-  it(`PostgreSQL: ${POSTGRES_RACERS} instances at once, ${ROUNDS} rounds: all succeed, each migration applied once`, async () => {
+  itOnPostgres(`PostgreSQL: ${POSTGRES_RACERS} instances at once, ${ROUNDS} rounds: all succeed, each migration applied once`, async () => {
     for (let round = 0; round < ROUNDS; round += 1) {
       const database = await createPostgresDatabase('auth_migrate');
       const dbs: Database[] = [];
@@ -86,7 +89,7 @@ describe('migrate() raced on one fresh database', () => {
   });
 });
 
-describe('migrate() on PostgreSQL while another process holds the migration lock', () => {
+describeOnPostgres('migrate() on PostgreSQL while another process holds the migration lock', () => {
   it('waits, migrates nothing meanwhile, and migrates once the lock is released', async () => {
     const database = await createPostgresDatabase('auth_migrate');
     const holder = new Client({ connectionString: database.url });
@@ -128,7 +131,7 @@ describe('two server processes started at once on one fresh database', () => {
 
   const migrationsLogged = (logs: LogLine[]) => logs.filter((line) => line.msg === 'migrations applied').flatMap((line) => line.migrations as string[]);
 
-  it.each(['sqlite', 'postgres'] as const)('%s: both become healthy, and the migrations ran once, in one of them', async (dialect) => {
+  it.each(DIALECTS)('%s: both become healthy, and the migrations ran once, in one of them', async (dialect) => {
     const database = dialect === 'postgres' ? await createPostgresDatabase('auth_migrate') : null;
     const dir = makeTempDir('auth-migrate-');
     const env = database ? { DATABASE_URL: database.url } : { DATABASE_URL: `sqlite:${path.join(dir, 'auth.sqlite')}` };

@@ -7,6 +7,7 @@ import { Database, openDatabase } from '../../models';
 import { createTestContext, TestContext } from '../helpers/app';
 import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
 import { createUser, login } from '../factories/user.factory';
+import { describeOnPostgres } from '../helpers/postgres';
 
 /**
  * Two server instances on one PostgreSQL database, each with its own connections,
@@ -27,7 +28,7 @@ async function until(condition: () => boolean | Promise<boolean>, withinMs: numb
   return performance.now() - started;
 }
 
-describe('session changes reach other instances through PostgreSQL NOTIFY', () => {
+describeOnPostgres('session changes reach other instances through PostgreSQL NOTIFY', () => {
   let ctx: TestContext;
   let dbB: Database;
   let proxy: TcpProxy;

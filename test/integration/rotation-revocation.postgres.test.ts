@@ -4,6 +4,7 @@ import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
 import { fakeClock } from '../helpers/clock';
 import { createSession } from '../factories/user.factory';
+import { describeOnPostgres } from '../helpers/postgres';
 
 /**
  * PostgreSQL runs rotation and revocation side by side (READ COMMITTED, a pool of
@@ -27,7 +28,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10
   }
 }
 
-describe('rotation racing revocation (PostgreSQL)', () => {
+describeOnPostgres('rotation racing revocation (PostgreSQL)', () => {
   let ctx: TestContext;
   let admin: Client;
   const clock = fakeClock();

@@ -2,6 +2,7 @@ import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { createLogger } from '../../app/logger';
 import { createTestContext, TestContext } from '../helpers/app';
+import { describeOnPostgres } from '../helpers/postgres';
 
 /**
  * Logs are structured JSON (pino) and never hold a secret: passwords,
@@ -162,7 +163,7 @@ describe('LOG_LEVEL', () => {
  * in the message itself. The log keeps the class, the SQLSTATE and the constraint's
  * name, and none of the values.
  */
-describe('log redaction: database errors on PostgreSQL', () => {
+describeOnPostgres('log redaction: database errors on PostgreSQL', () => {
   let ctx: TestContext;
   const log = captured();
   beforeAll(async () => {

@@ -1,38 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { POSTGRES_TIMEOUTS } from '../../../models';
 import { MIGRATION_NAMES } from '../../../models/migrate';
 import { sha256 } from '../../helpers/cookies';
 import { call, killAllServers, Reply, removeTempDirs, ServerProcess, sleep, startServer } from '../../helpers/server-process';
+import { createPostgresDatabase, describeOnPostgres, PostgresDatabase } from '../../helpers/postgres';
 import { startTcpProxy, TcpProxy } from '../../helpers/tcp-proxy';
 import { login, newCredentials, protectedRoute, refresh, register, session } from './flows';
 
 /**
- * The server on PostgreSQL, reached through a TCP proxy the test can cut or hang:
- * first the whole flow end to end, then the database going away and coming back.
- * PostgreSQL runs locally on this machine (127.0.0.1:5432, trust auth); each run
- * works in a database of its own and drops it afterwards.
+ * The server on PostgreSQL (TEST_DATABASE_URL's server), reached through a TCP
+ * proxy the test can cut or hang: first the whole flow end to end, then the
+ * database going away and coming back. Each run works in a database of its own and
+ * drops it afterwards.
  */
-const PG = { host: '127.0.0.1', port: 5432 };
-const ADMIN_USERS = ['root', 'postgres'];
-const START_HINT = 'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 // A request during an outage must be answered within this (the pool, connect and query timeouts are a few seconds).
 const OUTAGE_ANSWER_MS = 7000;
-
-async function adminClient(): Promise<{ client: Client; user: string }> {
-  let lastError: unknown;
-  for (const user of ADMIN_USERS) {
-    const client = new Client({ ...PG, user, database: 'test', connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      return { client, user };
-    } catch (error) {
-      lastError = error;
-      await client.end().catch(() => undefined);
-    }
-  }
-  throw new Error(`PostgreSQL is not reachable on ${PG.host}:${PG.port} (${String(lastError)}); ${START_HINT}`);
-}
 
 /** Fires the requests a client would make during an outage, all at once, timing each. */
 async function duringOutage(port: number, users: { a: Awaited<ReturnType<typeof session>>; b: Awaited<ReturnType<typeof session>> }) {
@@ -75,27 +57,24 @@ async function waitUntilHealthy(port: number, timeoutMs: number): Promise<number
   }
 }
 
-describe('PostgreSQL', () => {
-  let admin: Client;
-  let adminUser: string;
-  const database = `auth_fault_${randomBytes(6).toString('hex')}`;
+describeOnPostgres('PostgreSQL', () => {
+  let database: PostgresDatabase;
   let proxy: TcpProxy;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    ({ client: admin, user: adminUser } = await adminClient());
-    await admin.query(`CREATE DATABASE ${database}`);
-    proxy = await startTcpProxy(PG);
-    env = { DATABASE_URL: `postgres://${adminUser}@127.0.0.1:${proxy.port}/${database}`, REFRESH_REUSE_INTERVAL: '0' };
+    database = await createPostgresDatabase('auth_fault');
+    const url = new URL(database.url);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    env = { DATABASE_URL: url.toString(), REFRESH_REUSE_INTERVAL: '0' };
   });
 
   afterAll(async () => {
     await killAllServers();
     await proxy?.close();
-    if (admin) {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-      await admin.end();
-    }
+    await database?.drop();
     removeTempDirs();
   });
 
@@ -125,7 +104,7 @@ describe('PostgreSQL', () => {
       expect((await refresh(server.port, rotated.body.refresh_token)).body).toMatchObject({ code: 'token_revoked' });
 
       // The rows are in PostgreSQL: hashes only, never the password or the raw token.
-      const db = new Client({ ...PG, user: adminUser, database });
+      const db = new Client({ connectionString: database.url });
       await db.connect();
       try {
         const { rows: users } = await db.query('SELECT password_hash FROM users WHERE username_key = $1', [who.username.toLowerCase()]);
@@ -156,7 +135,7 @@ describe('PostgreSQL', () => {
       expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(200));
       expect(new Set(answers.map((answer) => answer.body.refresh_token)).size).toBe(1);
 
-      const db = new Client({ ...PG, user: adminUser, database });
+      const db = new Client({ connectionString: database.url });
       await db.connect();
       try {
         const { rows } = await db.query(
