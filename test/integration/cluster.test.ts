@@ -94,6 +94,21 @@ describe('WEB_CONCURRENCY=2 (cluster workers on one port)', () => {
     a.agent.destroy();
     b.agent.destroy();
   });
+
+  it('backs off when workers keep dying: each death soon after a start doubles the wait', async () => {
+    const deaths = () => server.logs.filter((l) => l.msg === 'worker died: restarting it');
+    const before = deaths().length;
+    for (let round = 0; round < 2; round += 1) {
+      const started = server.logs.filter(listening).length;
+      execFileSync('kill', ['-9', String(server.logs.filter(listening).at(-1)!.pid)]);
+      await server.waitForLog(() => deaths().length > before + round);
+      await server.waitForLog(() => server.logs.filter(listening).length > started, 15_000);
+    }
+    const delays = deaths().map((l) => l.restartInMs as number);
+    const last = delays.slice(-3);
+    expect(last[1]).toBe(last[0] * 2);
+    expect(last[2]).toBe(last[1] * 2);
+  });
 });
 
 describe('WEB_CONCURRENCY=2 on SIGTERM', () => {
