@@ -98,7 +98,7 @@ describe('WEB_CONCURRENCY=2 (cluster workers on one port)', () => {
   it('backs off when workers keep dying: each death soon after a start doubles the wait', async () => {
     const deaths = () => server.logs.filter((l) => l.msg === 'worker died: restarting it');
     const before = deaths().length;
-    for (let round = 0; round < 2; round += 1) {
+    for (let round = 0; round < 3; round += 1) {
       const started = server.logs.filter(listening).length;
       execFileSync('kill', ['-9', String(server.logs.filter(listening).at(-1)!.pid)]);
       await server.waitForLog(() => deaths().length > before + round);
