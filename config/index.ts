@@ -211,6 +211,9 @@ export function loadConfig(env: Env): Readonly<Config> {
     tokenPruneInterval: duration('TOKEN_PRUNE_INTERVAL', 3600, 0, 7 * 86400),
   };
   if (nodeEnv === 'production' && config.seedDemoUser) problems.push('SEED_DEMO_USER cannot be true in production');
+  if (config.webConcurrency > 1 && config.database.dialect === 'sqlite' && config.database.storage === ':memory:') {
+    problems.push('WEB_CONCURRENCY above 1 needs a database the workers share: an in-memory SQLite database would be one per worker');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

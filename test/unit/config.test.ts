@@ -101,6 +101,7 @@ describe('loadConfig', () => {
     [{ WEB_CONCURRENCY: 'many' }, 'WEB_CONCURRENCY'],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
+    [{ WEB_CONCURRENCY: '2', DATABASE_URL: 'sqlite::memory:' }, 'WEB_CONCURRENCY'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
