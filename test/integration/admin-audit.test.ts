@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import { createLogger } from '../../app/logger';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { createUser, login } from '../factories/user.factory';
 
 interface LogEntry {
@@ -16,7 +16,7 @@ interface LogEntry {
  * who (actor_id), to whom (target_id), what (action) and how (changes), under the
  * request's id. Reads and refused attempts write none.
  */
-describe('admin actions in the log', () => {
+describe.each(DIALECTS)('admin actions in the log (%s)', (dialect) => {
   let ctx: TestContext;
   let app: Express;
   const lines: string[] = [];
@@ -26,7 +26,7 @@ describe('admin actions in the log', () => {
   let bearer: { Authorization: string };
 
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
     app = ctx.appWith({ logger: createLogger('info', { write: (chunk: string) => void lines.push(chunk) }) });
     const { user, username, password } = await createUser(ctx.db);
     await ctx.db.User.update({ role: 'admin' }, { where: { id: user.id } });

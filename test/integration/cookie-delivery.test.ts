@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { fakeClock } from '../helpers/clock';
 import { cookieLogin, cookieToken, expectCleared, HOST, OWN_ORIGIN, setCookies, tokenRow } from '../helpers/cookies';
 import { sessionOf } from '../helpers/sessions';
@@ -11,11 +11,11 @@ const EXPIRES = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT
 /** A request from the page at OWN_ORIGIN carrying the refresh cookie. */
 const withCookie = (req: request.Test, token: string) => req.set('Host', HOST).set('Origin', OWN_ORIGIN).set('Cookie', `refresh_token=${token}`);
 
-describe('refresh token delivery by cookie', () => {
+describe.each(DIALECTS)('refresh token delivery by cookie (%s)', (dialect) => {
   let ctx: TestContext;
   const clock = fakeClock(new Date('2030-01-01T00:00:00Z'));
   beforeAll(async () => {
-    ctx = await createTestContext({ clock });
+    ctx = await createTestContext({ clock, dialect });
   });
   afterAll(() => ctx.close());
 

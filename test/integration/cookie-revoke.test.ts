@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { cookieLogin, cookieToken, expectCleared, HOST, OWN_ORIGIN } from '../helpers/cookies';
 import { sessionOf } from '../helpers/sessions';
 import { createUser, login } from '../factories/user.factory';
@@ -7,10 +7,10 @@ import { createUser, login } from '../factories/user.factory';
 /** A request from the page at OWN_ORIGIN carrying the refresh cookie. */
 const withCookie = (req: request.Test, token: string) => req.set('Host', HOST).set('Origin', OWN_ORIGIN).set('Cookie', `refresh_token=${token}`);
 
-describe('refresh cookie on revoke, logout and password change', () => {
+describe.each(DIALECTS)('refresh cookie on revoke, logout and password change (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

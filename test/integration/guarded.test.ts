@@ -1,13 +1,13 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { createTestContext, TEST_SECRET, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TEST_SECRET, TestContext } from '../helpers/app';
 import { fakeClock } from '../helpers/clock';
 import { createSession, createUser, login } from '../factories/user.factory';
 
-describe('guarded routes', () => {
+describe.each(DIALECTS)('guarded routes (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

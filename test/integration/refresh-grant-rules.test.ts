@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { cookieLogin, cookieToken, expectCleared, HOST, OWN_ORIGIN, tokenRow } from '../helpers/cookies';
 import { tokenUsage } from '../helpers/sessions';
 import { createUser, login } from '../factories/user.factory';
@@ -9,13 +9,16 @@ import { createUser, login } from '../factories/user.factory';
  * (RFC 6749 section 6) and POST /token/refresh. Both read the presented token the
  * same way (app/auth/refresh-token-source.ts), so every rule here runs on both.
  */
-describe.each([
+const ENDPOINTS = [
   ['POST /token, grant_type=refresh_token', { path: '/token', grant: { grant_type: 'refresh_token' } }],
   ['POST /token/refresh', { path: '/token/refresh', grant: {} }],
-])('%s', (_name, endpoint) => {
+] as const;
+const ENDPOINTS_ON_EACH_DIALECT = DIALECTS.flatMap((dialect) => ENDPOINTS.map(([name, endpoint]) => [name, dialect, endpoint] as const));
+
+describe.each(ENDPOINTS_ON_EACH_DIALECT)('%s (%s)', (_name, dialect, endpoint) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 
@@ -120,7 +123,7 @@ describe.each([
   });
 
   it('leaves the cookie alone on a 5xx: the token may well still be good', async () => {
-    const broken = await createTestContext();
+    const broken = await createTestContext({ dialect });
     await broken.close(); // every query now fails
     const res = await refresh({ cookie: 'some-cookie-token' }, broken.app);
     expect(res.status).toBeGreaterThanOrEqual(500);
@@ -136,10 +139,10 @@ describe.each([
   });
 });
 
-describe('where each endpoint looks for the refresh token', () => {
+describe.each(DIALECTS)('where each endpoint looks for the refresh token (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

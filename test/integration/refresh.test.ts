@@ -1,15 +1,15 @@
 import request from 'supertest';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { fakeClock } from '../helpers/clock';
 import { sha256 } from '../helpers/cookies';
 import { createSession, createUser, login } from '../factories/user.factory';
 import { liveTokenCount, sessionOf } from '../helpers/sessions';
 
 
-describe('POST /token/refresh', () => {
+describe.each(DIALECTS)('POST /token/refresh (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

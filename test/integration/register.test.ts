@@ -1,10 +1,10 @@
 import request from 'supertest';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 
-describe('POST /auth/register', () => {
+describe.each(DIALECTS)('POST /auth/register (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

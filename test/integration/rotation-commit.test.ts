@@ -2,33 +2,43 @@ import { createServices } from '../../app';
 import { loadConfig } from '../../config';
 import { Database, openDatabase } from '../../models';
 import { migrate } from '../../models/migrate';
-import { TEST_ENV } from '../helpers/app';
+import { DIALECTS, TEST_ENV } from '../helpers/app';
+import { createPostgresDatabase, PostgresDatabase } from '../helpers/postgres';
 import { createUser } from '../factories/user.factory';
 
 /**
  * A rotation and a login are each one write statement, so one commit (one fsync
- * under SQLite's synchronous=FULL): the successor's INSERT marks the presented token
- * rotated through the trigger of migration 002; a login's INSERT into the view of
- * migration 006 writes the session and its first token.
+ * under SQLite's synchronous=FULL; one implicit transaction on PostgreSQL): the
+ * successor's INSERT marks the presented token rotated through the trigger of
+ * migration 002; a login's INSERT into the view of migration 006 writes the
+ * session and its first token. Counted from Sequelize's statement log, which
+ * createTestContext does not expose, hence a database opened here.
  */
-describe('rotation and login write once', () => {
+describe.each(DIALECTS)('rotation and login write once (%s)', (dialect) => {
   const statements: string[] = [];
+  // Write statements on any connection, so a write inside a transaction counts too.
+  const writes = () => statements.filter((sql) => /^Executing \([^)]+\): (INSERT|UPDATE|DELETE|WITH)/.test(sql));
+  const config = () => loadConfig(postgres ? { ...TEST_ENV, DATABASE_URL: postgres.url } : TEST_ENV);
+  let postgres: PostgresDatabase | null = null;
   let db: Database;
   beforeAll(async () => {
-    db = await openDatabase({ dialect: 'sqlite', storage: ':memory:' }, { logging: (sql) => statements.push(sql) });
+    postgres = dialect === 'postgres' ? await createPostgresDatabase() : null;
+    db = await openDatabase(config().database, { logging: (sql) => statements.push(sql) });
     await migrate(db.sequelize);
   });
-  afterAll(() => db.sequelize.close());
+  afterAll(async () => {
+    await db.sequelize.close();
+    await postgres?.drop();
+  });
 
   it('inserts the successor and marks the parent rotated in one statement', async () => {
-    const services = createServices({ config: loadConfig(TEST_ENV), db });
+    const services = createServices({ config: config(), db });
     const { user } = await createUser(db);
     const first = await services.tokens.issueFor(user);
     statements.length = 0;
     const second = await services.tokens.refresh(first.refresh_token);
 
-    const writes = statements.filter((sql) => /^Executing \(default\): (INSERT|UPDATE|DELETE|WITH)/.test(sql));
-    expect(writes).toHaveLength(1);
+    expect(writes()).toHaveLength(1);
     const rows = await db.RefreshToken.findAll({ where: { userId: user.id }, order: [['createdAt', 'ASC']] });
     expect(rows).toHaveLength(2);
     expect(rows[0].rotatedAt?.getTime()).toBe(rows[1].createdAt.getTime());
@@ -37,13 +47,12 @@ describe('rotation and login write once', () => {
   });
 
   it('inserts a login’s session and its first token in one statement', async () => {
-    const services = createServices({ config: loadConfig(TEST_ENV), db });
+    const services = createServices({ config: config(), db });
     const { user } = await createUser(db);
     statements.length = 0;
     const pair = await services.tokens.issueFor(user);
 
-    const writes = statements.filter((sql) => /^Executing \(default\): (INSERT|UPDATE|DELETE|WITH)/.test(sql));
-    expect(writes).toHaveLength(1);
+    expect(writes()).toHaveLength(1);
     const token = await db.RefreshToken.findOne({ where: { userId: user.id } });
     expect(token).toMatchObject({ parentId: null, rotatedAt: null });
     expect(await db.Session.findByPk(token!.chainId)).toMatchObject({ userId: user.id, sessionVersion: user.sessionVersion, revokedAt: null });

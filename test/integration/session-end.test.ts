@@ -1,14 +1,14 @@
 import request from 'supertest';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { createSession, createUser, login } from '../factories/user.factory';
 import { liveTokenCount } from '../helpers/sessions';
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-describe('ending sessions', () => {
+describe.each(DIALECTS)('ending sessions (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

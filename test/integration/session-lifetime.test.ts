@@ -1,16 +1,16 @@
 import request from 'supertest';
 import { createServices } from '../../app';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { fakeClock } from '../helpers/clock';
 import { createUser, login } from '../factories/user.factory';
 
 const DAY = 86_400_000;
 const refresh = (app: Parameters<typeof request>[0], token: string) => request(app).post('/token/refresh').send({ refresh_token: token });
 
-describe('SESSION_MAX_LIFETIME', () => {
+describe.each(DIALECTS)('SESSION_MAX_LIFETIME (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 
@@ -55,10 +55,10 @@ describe('SESSION_MAX_LIFETIME', () => {
   });
 });
 
-describe('logout-all', () => {
+describe.each(DIALECTS)('logout-all (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

@@ -1,12 +1,12 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { createTestContext, TEST_SECRET, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TEST_SECRET, TestContext } from '../helpers/app';
 import { createUser } from '../factories/user.factory';
 
-describe('POST /token', () => {
+describe.each(DIALECTS)('POST /token (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

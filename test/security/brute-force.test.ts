@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import request from 'supertest';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { createUser, login } from '../factories/user.factory';
 import { countRows, snapshotUser } from './support/db';
 
@@ -11,10 +11,10 @@ import { countRows, snapshotUser } from './support/db';
  * PUT /users/me/password together. Every app built here has its own limiter
  * stores, so each test starts from zero.
  */
-describe('brute-force throttling', () => {
+describe.each(DIALECTS)('brute-force throttling (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 

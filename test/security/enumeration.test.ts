@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import request from 'supertest';
-import { createTestContext, TestContext } from '../helpers/app';
+import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { createUser } from '../factories/user.factory';
 
 /**
@@ -14,11 +14,11 @@ import { createUser } from '../factories/user.factory';
 const VOLATILE = new Set(['date', 'x-request-id', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit', 'connection', 'keep-alive']);
 const stable = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).filter(([name]) => !VOLATILE.has(name)));
 
-describe('login: unknown username vs wrong password', () => {
+describe.each(DIALECTS)('login: unknown username vs wrong password (%s)', (dialect) => {
   let ctx: TestContext;
   let app: Express;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
     // Limits on, so that their headers are part of the comparison too.
     app = ctx.appWith({ env: { AUTH_RATE_LIMIT: '1000', LOGIN_FAILURE_LIMIT: '1000' } });
   });
@@ -53,12 +53,12 @@ describe('login: unknown username vs wrong password', () => {
   });
 });
 
-describe('login timing: an unknown username pays for a real argon2 verification', () => {
+describe.each(DIALECTS)('login timing: an unknown username pays for a real argon2 verification (%s)', (dialect) => {
   let ctx: TestContext;
   // Expensive on purpose: 16 MiB, t=2 makes one verification dwarf everything else a login does.
   const COSTLY = { ARGON2_MEMORY_KIB: '16384', ARGON2_TIME_COST: '2' };
   beforeAll(async () => {
-    ctx = await createTestContext({ env: COSTLY });
+    ctx = await createTestContext({ env: COSTLY, dialect });
   });
   afterAll(() => ctx.close());
 
@@ -95,10 +95,10 @@ describe('login timing: an unknown username pays for a real argon2 verification'
   });
 });
 
-describe('registration reveals no more than it must', () => {
+describe.each(DIALECTS)('registration reveals no more than it must (%s)', (dialect) => {
   let ctx: TestContext;
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ dialect });
   });
   afterAll(() => ctx.close());
 
