@@ -7,10 +7,11 @@ import * as sessions from './migrations/003-sessions';
 import * as roles from './migrations/004-roles';
 import * as notes from './migrations/005-notes';
 import * as loginInOneStatement from './migrations/006-login-in-one-statement';
+import * as pruneAndAdminIndexes from './migrations/007-prune-and-admin-indexes';
 import * as notifySessionState from './migrations/008-notify-session-state';
 
 // Listed explicitly rather than globbed, so the same list runs from TypeScript and from dist/.
-const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles, notes, loginInOneStatement, notifySessionState];
+const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles, notes, loginInOneStatement, pruneAndAdminIndexes, notifySessionState];
 
 /** Every migration's name, in the order they run. */
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map((m) => m.name);
