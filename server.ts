@@ -9,6 +9,7 @@ import { answerClientError } from './app/client-error';
 import { runPrimary } from './app/cluster/primary';
 import { createHttpServer } from './app/http-server';
 import { startThreadPool } from './app/thread-pool';
+import { startTokenPruning } from './app/token-pruning';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
 
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
   }
 
   const { app, db, channel } = await bootApp(config, logger, { worker });
+  // A lone process prunes (on PostgreSQL one process per run, by lock); in a cluster the primary does.
+  const pruning = worker ? null : startTokenPruning({ db, config, logger });
   const server = createHttpServer(app).listen({ port: config.port, host: config.host ?? undefined }, () => {
     const { address, port } = server.address() as AddressInfo;
     logger.info({ address, port, env: config.env, database: config.database.dialect }, listeningMessage(address, port));
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
       process.exit(exitCode === 0 ? 1 : exitCode);
     }, SHUTDOWN_GRACE_MS + SHUTDOWN_CLOSE_MS + 2_000).unref();
     await drain(SHUTDOWN_GRACE_MS);
+    await pruning?.stop();
     await channel.close();
     await closeDatabase(db.sequelize, logger);
     logger.info({ reason }, 'stopped');

@@ -67,8 +67,14 @@ export interface TokenPruningDeps {
 }
 
 /**
+ * The first run comes this soon after a start (or one interval, if shorter): a
+ * server redeployed more often than the interval must still prune.
+ */
+export const FIRST_PRUNE_AFTER_MS = 60_000;
+
+/**
  * Prunes every `config.tokenPruneInterval` seconds (0: never; `npm run prune` still
- * does), the first time one interval after the start. The next run is timed from
+ * does), the first time a minute after the start. The next run is timed from
  * the end of the last, so runs never overlap, and the timer is unref'd: it never
  * keeps a process alive. A removal is logged at info with its counts, a skip (another
  * process is pruning) at debug, a failure at error; nothing is thrown.
@@ -98,15 +104,15 @@ export function startTokenPruning({ db, config, logger, clock = systemClock }: T
     return running;
   }
 
-  function scheduleNext(): void {
+  function scheduleNext(delayMs = intervalMs): void {
     if (intervalMs === 0 || stopping.signal.aborted) return;
     timer = setTimeout(function pruneOnSchedule() {
-      void runOnce().then(scheduleNext);
-    }, intervalMs);
+      void runOnce().then(() => scheduleNext());
+    }, delayMs);
     timer.unref();
   }
 
-  scheduleNext();
+  scheduleNext(Math.min(intervalMs, FIRST_PRUNE_AFTER_MS));
   return {
     runOnce,
     async stop() {

@@ -4,6 +4,7 @@ import type { Config } from '../../config';
 import { openDatabase } from '../../models';
 import { prepareDatabase } from '../boot';
 import { relaySessionNotices } from '../invalidation/cluster-channel';
+import { startTokenPruning } from '../token-pruning';
 
 /**
  * Restart backoff for a worker that died: doubles with each death in a row, up to
@@ -26,9 +27,12 @@ export async function runPrimary(config: Readonly<Config>, logger: Logger): Prom
   const db = await openDatabase(config.database);
   try {
     await prepareDatabase(db, config, logger);
-  } finally {
+  } catch (error) {
     await db.sequelize.close();
+    throw error;
   }
+  // The primary is the one process that prunes here (on SQLite, the only one that may).
+  const pruning = startTokenPruning({ db, config, logger });
 
   relaySessionNotices(cluster);
   let stopping = false;
@@ -68,12 +72,20 @@ export async function runPrimary(config: Readonly<Config>, logger: Logger): Prom
       logger.error('workers still running after the grace period: killing them');
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
     }, STOP_WORKERS_MS);
+    let closing = false;
     const check = () => {
-      if (Object.keys(cluster.workers ?? {}).length > 0) return;
+      if (closing || Object.keys(cluster.workers ?? {}).length > 0) return;
+      closing = true;
       clearTimeout(force);
-      logger.info({ reason }, 'stopped');
-      logger.flush();
-      process.exit(0);
+      void pruning
+        .stop()
+        .then(() => db.sequelize.close())
+        .catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'))
+        .finally(() => {
+          logger.info({ reason }, 'stopped');
+          logger.flush();
+          process.exit(0);
+        });
     };
     cluster.on('exit', check);
     check();

@@ -29,7 +29,6 @@ export function postgresChannel(url: string, logger: Logger, timing = LISTENER_T
   let failures = 0;
   let heartbeat: NodeJS.Timeout | undefined;
   let reconnectTimer: NodeJS.Timeout | undefined;
-  let firstConnect: Promise<void>;
   let wasDown = false;
 
   function down(current: Client, error?: unknown): void {
@@ -86,7 +85,7 @@ export function postgresChannel(url: string, logger: Logger, timing = LISTENER_T
     );
   }
 
-  firstConnect = connect();
+  const firstConnect = connect();
   firstConnect.catch(() => undefined);
 
   return {

@@ -33,7 +33,8 @@ afterAll(async () => {
 describe('WEB_CONCURRENCY=2 (cluster workers on one port)', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await startCluster();
+    // Pruning every second, of sessions dead for any time at all: the primary's work, observable in its log.
+    server = await startCluster({ TOKEN_PRUNE_INTERVAL: '1', REFRESH_REUSE_INTERVAL: '0' });
   });
   afterAll(() => server.kill());
 
@@ -77,6 +78,15 @@ describe('WEB_CONCURRENCY=2 (cluster workers on one port)', () => {
     await call(server.port, 'PATCH', `/admin/users/${me.id}`, { agent: a.agent, headers: { authorization: `Bearer ${admin}` }, json: { role: 'user' } });
     a.agent.destroy();
     b.agent.destroy();
+  });
+
+  it('prunes dead sessions in the primary alone', async () => {
+    const { access_token: token, refresh_token } = await login(server.port);
+    const out = await call(server.port, 'POST', '/auth/logout', { headers: { authorization: `Bearer ${token}` }, json: { refresh_token } });
+    expect(out.status).toBe(204);
+    const pruned = await server.waitForLog((l) => l.msg === 'dead refresh tokens pruned', 10_000);
+    expect(pruned).toMatchObject({ pid: server.pid, sessions: expect.any(Number) });
+    expect(server.logs.filter((l) => l.msg === 'dead refresh tokens pruned' && l.pid !== server.pid)).toEqual([]);
   });
 
   it('survives kill -9 of a worker: the other keeps serving and the primary starts a new one', async () => {
