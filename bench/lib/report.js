@@ -77,7 +77,7 @@ function report({ figures, notes, skipped, settings, startedAt, loadBefore, out 
       `load average before/after: ${loadBefore[0].toFixed(2)}/${machine.loadavgAfter[0].toFixed(2)}; took ${durationSeconds}s`,
   );
   const rssAfter = figures.find((f) => f.key === 'peak_rss')?.rssAfterPhaseMB ?? {};
-  console.log(`server RSS after each phase (MB): ${Object.entries(rssAfter).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+  if (Object.keys(rssAfter).length > 0) console.log(`server RSS after each phase (MB): ${Object.entries(rssAfter).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
   for (const note of notes) console.log(note);
   for (const { section, reason } of skipped) console.log(`SKIPPED ${section}: ${reason}`);
   writeJson(out, result);
