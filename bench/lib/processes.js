@@ -5,7 +5,7 @@
  * reporting over IPC).
  */
 const { fork } = require('node:child_process');
-const { appendFileSync, readFileSync } = require('node:fs');
+const { appendFileSync, readFileSync, readdirSync } = require('node:fs');
 const path = require('node:path');
 const spawning = require('../../test/helpers/spawn-server');
 
@@ -45,10 +45,10 @@ function stop(child, graceMs = 5000) {
   });
 }
 
-/** Forks a reference app and resolves with its first IPC message (which carries its port). */
-function startReference(file, env, timeoutMs = 60_000) {
+/** Forks a reference app (with `execArgv`, node flags) and resolves with its first IPC message (which carries its port). */
+function startReference(file, env, { execArgv = [], timeoutMs = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, '../references', file), [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, '../references', file), [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const timer = setTimeout(() => reject(new Error(`${file} did not start within ${timeoutMs} ms`)), timeoutMs);
     child.once('message', (message) => {
       clearTimeout(timer);
@@ -78,6 +78,50 @@ function memoryOf(pid) {
   }
 }
 
+/**
+ * `pid` and every process below it (Linux: /proc/<pid>/task/<tid>/children), so a
+ * server that forks workers (WEB_CONCURRENCY) is found whole, whatever their number.
+ */
+function processTree(pid) {
+  const found = [pid];
+  for (let i = 0; i < found.length; i += 1) {
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${found[i]}/task`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const tid of tasks) {
+      try {
+        found.push(...readFileSync(`/proc/${found[i]}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+      } catch {
+        // a thread that ended meanwhile
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Waits until the process tree under `pid` has stopped changing for `quietMs` (the
+ * workers a server forks after its first answer), at most `timeoutMs`; resolves
+ * with its pids. Asks nothing of how many there should be.
+ */
+async function settledTree(pid, { quietMs = 1000, timeoutMs = 15_000, pollMs = 50 } = {}) {
+  const deadline = performance.now() + timeoutMs;
+  let pids = processTree(pid);
+  let since = performance.now();
+  while (performance.now() - since < quietMs && performance.now() < deadline) {
+    await sleep(pollMs);
+    const now = processTree(pid);
+    if (now.join() !== pids.join()) {
+      pids = now;
+      since = performance.now();
+    }
+  }
+  return pids;
+}
+
 /** Polls VmRSS every `intervalMs` and keeps the highest value seen. */
 function watchRss(pid, intervalMs = 100) {
   let peak = 0;
@@ -95,4 +139,4 @@ function watchRss(pid, intervalMs = 100) {
   };
 }
 
-module.exports = { ROOT, SERVER_ENTRY, startServer, stop, startReference, ask, watchRss, memoryOf, sleep };
+module.exports = { ROOT, SERVER_ENTRY, startServer, stop, startReference, ask, watchRss, memoryOf, processTree, settledTree, sleep };
