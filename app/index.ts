@@ -10,6 +10,7 @@ import { errorHandler } from '../middleware/error-handler';
 import { noStore } from '../middleware/no-store';
 import { notFound } from '../middleware/not-found';
 import { accountFailureLimits, perIpLimit } from '../middleware/rate-limit';
+import { limitStores } from '../middleware/rate-limit-store';
 import { requestContext } from '../middleware/request-context';
 import { securityHeaders } from '../middleware/security-headers';
 import { requireAccessToken, requireCredentials } from '../middleware/authenticate';
@@ -27,6 +28,7 @@ import { createUserController } from './controllers/user.controller';
 import { declareRequestFields } from './http-server';
 import { createLogger } from './logger';
 import { publicDir } from './public-dir';
+import type { RedisConnection } from './redis';
 import { createAccessTokenService } from './services/access-token.service';
 import { createPasswordService } from './services/password.service';
 import { createRefreshTokenService } from './services/refresh-token.service';
@@ -44,6 +46,8 @@ export interface AppDeps {
   services?: Services;
   /** The app's own resources; routes/app.routes.ts's list unless a test hands others. */
   resources?: readonly AppResource[];
+  /** With REDIS_URL: the connection (app/redis.ts) the rate limits count in, shared by every instance; the caller closes it. */
+  redis?: RedisConnection;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -72,7 +76,8 @@ export function createApp(deps: AppDeps): Express {
   const passport = createPassport(services);
   const accessToken = requireAccessToken(passport);
   const responder = createTokenResponder(config);
-  const failures = accountFailureLimits(config.loginFailureLimit);
+  const stores = limitStores(deps.redis);
+  const failures = accountFailureLimits(config.loginFailureLimit, stores);
 
   const app = express();
   app.disable('x-powered-by');
@@ -97,11 +102,11 @@ export function createApp(deps: AppDeps): Express {
       auth: createAuthController(services.users, services.refreshTokens, responder),
       token: createTokenController(services.tokens, services.refreshTokens, responder),
       user: createUserController(services.users, services.tokens, responder),
-      health: createHealthController(db.sequelize),
+      health: createHealthController(db.sequelize, deps.redis),
       admin: createAdminController(services.userAdmin),
     },
     guards: { accessToken, credentials: requireCredentials(passport), trustedOrigin: requireTrustedOrigin(config.corsOrigins) },
-    limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: failures.login, passwordFailures: failures.passwordChange },
+    limits: { perIp: perIpLimit(config.authRateLimit, stores), loginFailures: failures.login, passwordFailures: failures.passwordChange },
   };
   app.use(apiRoutes(serverRoutes, resources, { config, db, clock, services }));
   app.use(notFound);

@@ -190,8 +190,8 @@ function serverDocument() {
       '/health': {
         get: {
           tags: ['operations'],
-          summary: 'Liveness and database reachability',
-          responses: { 200: { description: 'Healthy', content: json('Health') }, 503: error('Database unavailable') },
+          summary: 'Liveness, database reachability and (with REDIS_URL) whether Redis is up',
+          responses: { 200: { description: 'Healthy: the database answers (whatever Redis does)', content: json('Health') }, 503: error('Database unavailable') },
         },
       },
       ...adminPaths,

@@ -106,5 +106,18 @@ export const schemas = {
     required: ['id', 'username'],
     properties: { id: { type: 'string', format: 'uuid' }, username: { type: 'string' } },
   },
-  Health: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } },
+  Health: {
+    type: 'object',
+    required: ['status'],
+    properties: {
+      status: { type: 'string', enum: ['ok'] },
+      redis: {
+        type: 'string',
+        enum: ['up', 'down'],
+        description:
+          'Only when REDIS_URL is set. up: rate limits are counted in Redis, shared by every instance. ' +
+          'down: Redis is unreachable; logins work on and the limits are counted per process until it is back (the status stays 200).',
+      },
+    },
+  },
 } as const;
