@@ -10,6 +10,7 @@ import { errorHandler } from '../middleware/error-handler';
 import { noStore } from '../middleware/no-store';
 import { notFound } from '../middleware/not-found';
 import { accountFailureLimits, perIpLimit } from '../middleware/rate-limit';
+import { refreshLimits } from '../middleware/rate-limit-refresh';
 import { limitStores } from '../middleware/rate-limit-store';
 import { requestContext } from '../middleware/request-context';
 import { securityHeaders } from '../middleware/security-headers';
@@ -77,6 +78,8 @@ export function createApp(deps: AppDeps): Express {
   const accessToken = requireAccessToken(passport);
   const responder = createTokenResponder(config);
   const stores = limitStores(deps.redis);
+  const perIp = perIpLimit(config.authRateLimit, stores);
+  const refreshes = refreshLimits(config.authRateLimit, perIp, stores);
   const failures = accountFailureLimits(config.loginFailureLimit, stores);
 
   const app = express();
@@ -106,7 +109,13 @@ export function createApp(deps: AppDeps): Express {
       admin: createAdminController(services.userAdmin),
     },
     guards: { accessToken, credentials: requireCredentials(passport), trustedOrigin: requireTrustedOrigin(config.corsOrigins) },
-    limits: { perIp: perIpLimit(config.authRateLimit, stores), loginFailures: failures.login, passwordFailures: failures.passwordChange },
+    limits: {
+      perIp,
+      tokenGrant: refreshes.tokenGrant,
+      refresh: refreshes.refresh,
+      loginFailures: failures.login,
+      passwordFailures: failures.passwordChange,
+    },
   };
   app.use(apiRoutes(serverRoutes, resources, { config, db, clock, services }));
   app.use(notFound);

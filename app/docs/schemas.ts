@@ -29,7 +29,9 @@ export const schemas = {
       expires_in: { type: 'integer', description: 'Access token lifetime in seconds', example: 900 },
       refresh_token: {
         type: 'string',
-        description: 'Opaque; single use: each refresh returns a new one. Absent with cookie delivery: it is then only in the HttpOnly refresh_token cookie.',
+        description:
+          'Single use: each refresh returns a new one. `<session>.<secret>` (66 characters: the session id, a dot, 256 bits, all base64url); ' +
+          'clients should treat it as opaque. Absent with cookie delivery: it is then only in the HttpOnly refresh_token cookie.',
       },
       refresh_token_expires_in: { type: 'integer', description: 'Remaining lifetime of the refresh token in seconds (the cookie’s Max-Age)', example: 2592000 },
     },
