@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps): Express {
   const passport = createPassport(services);
   const accessToken = requireAccessToken(passport);
   const responder = createTokenResponder(config);
-  const stores = limitStores(deps.redis);
+  const stores = limitStores(deps.redis && { connection: deps.redis, logger });
   const perIp = perIpLimit(config.authRateLimit, stores);
   const refreshes = refreshLimits(config.authRateLimit, perIp, stores);
   const failures = accountFailureLimits(config.loginFailureLimit, stores);

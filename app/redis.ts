@@ -8,12 +8,16 @@ export interface RedisConnection {
   /**
    * The ioredis client. While Redis is unreachable a command fails at once instead of
    * waiting; callers decide what to do without it. `client.duplicate()` opens another
-   * connection with the same settings (a pub/sub subscriber needs one of its own).
+   * connection with the same settings (a pub/sub subscriber needs one of its own): it
+   * fails fast too (SUBSCRIBE while disconnected is refused, not queued; ioredis
+   * resubscribes on reconnect), and its socket timeout cuts a blocking command (BLPOP…)
+   * after COMMAND_TIMEOUT_MS unless the duplicate overrides `socketTimeout`. A duplicate
+   * logs nothing of its own: give it an 'error' listener.
    */
   readonly client: Redis;
   /** 'up' while the client is connected and ready; 'down' while connecting, reconnecting or closed. */
   status(): RedisStatus;
-  /** Closes the connection and stops reconnecting; never throws, never waits for a dead Redis. */
+  /** Closes the connection and stops reconnecting; never throws, and waits for a silent Redis no longer than the command timeout. */
   close(): Promise<void>;
 }
 
@@ -67,7 +71,6 @@ export function createRedisConnection(url: string, logger: Logger, options: Redi
   let everReady = false;
   let inOutage = false;
   let closing = false;
-
   let lastError: string | undefined;
 
   // Without an 'error' listener ioredis prints every failed attempt to stderr. Each failed

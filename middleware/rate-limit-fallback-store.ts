@@ -1,8 +1,12 @@
 import { MemoryStore, Options, Store } from 'express-rate-limit';
+import { ReplyError } from 'ioredis';
+import type { Logger } from 'pino';
 import { RedisReply, RedisStore } from 'rate-limit-redis';
 import type { RedisConnection } from '../app/redis';
 
 const MISSED = Symbol('not counted in Redis');
+/** How often a limit that Redis keeps refusing says so. */
+const REFUSAL_WARNING_EVERY_MS = 60_000;
 
 /**
  * An express-rate-limit store that counts in Redis (rate-limit-redis), so every
@@ -20,8 +24,13 @@ const MISSED = Symbol('not counted in Redis');
  * A decrement (a request given back) goes wherever counting goes at that moment;
  * across the start or end of an outage it may miss the count it was meant for, which
  * errs by one either way and heals with the window.
+ *
+ * An outage is the connection's to report (app/redis.ts). An error Redis answers while
+ * connected (an ACL without EVALSHA, a read-only replica, out of memory) would
+ * otherwise leave the limit per process with /health saying "up", so it is logged,
+ * at most once a minute per limit.
  */
-export function redisOrMemoryStore(connection: RedisConnection, prefix: string): Store {
+export function redisOrMemoryStore(connection: RedisConnection, prefix: string, logger: Logger): Store {
   const redis = new RedisStore({
     prefix,
     sendCommand: (command: string, ...args: string[]) => connection.client.call(command, ...args) as Promise<RedisReply>,
@@ -29,6 +38,7 @@ export function redisOrMemoryStore(connection: RedisConnection, prefix: string):
   const memory = new MemoryStore();
   let options: Options | undefined;
   let scripts: Promise<void> | null = null;
+  let lastWarning = -Infinity;
 
   async function inRedis<T>(run: (store: RedisStore) => Promise<T>): Promise<T | typeof MISSED> {
     if (connection.status() !== 'up' || !options) return MISSED;
@@ -36,8 +46,12 @@ export function redisOrMemoryStore(connection: RedisConnection, prefix: string):
       scripts ??= redis.init(options);
       await scripts;
       return await run(redis);
-    } catch {
+    } catch (error) {
       scripts = null;
+      if (error instanceof ReplyError && Date.now() - lastWarning >= REFUSAL_WARNING_EVERY_MS) {
+        lastWarning = Date.now();
+        logger.warn({ limit: prefix, reason: (error as Error).message }, 'redis refused a rate-limit command: this limit is counted per process meanwhile');
+      }
       return MISSED;
     }
   }

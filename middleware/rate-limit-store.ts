@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { ClusterMemoryStoreWorker } from '@express-rate-limit/cluster-memory-store';
 import { MemoryStore, Options, Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
 import type { RedisConnection } from '../app/redis';
 import { redisOrMemoryStore } from './rate-limit-fallback-store';
 
@@ -18,8 +19,8 @@ export type LimitStores = (name: string) => Store;
  *  - else in this process's memory.
  * One app per process: two cluster stores of one name in one worker would answer each other's requests.
  */
-export function limitStores(redis?: RedisConnection): LimitStores {
-  if (redis) return (name) => redisOrMemoryStore(redis, `rl:${name}:`);
+export function limitStores(redis?: { connection: RedisConnection; logger: Logger }): LimitStores {
+  if (redis) return (name) => redisOrMemoryStore(redis.connection, `rl:${name}:`, redis.logger);
   if (cluster.isWorker) return (name) => new ClusterMemoryStoreWorker({ prefix: name });
   return () => new MemoryStore();
 }

@@ -77,6 +77,28 @@ describe('rate limits counted in Redis', () => {
   });
 });
 
+describe('rate limits when Redis answers with an error', () => {
+  it('counts that limit per process and warns once, not once per request', async () => {
+    const log = captureLog();
+    const ctx = await createTestContext({ env: { ...LIMITS, REDIS_URL: TEST_REDIS_URL }, logger: log.logger });
+    try {
+      const ip = nextIp();
+      // A key of the wrong type, with a TTL (the script would overwrite an expired one): INCR fails with
+      // WRONGTYPE, as the script would under an ACL that forbids it.
+      await ctx.redis!.client.hset(`rl:ip:${ip}`, 'not', 'a counter');
+      await ctx.redis!.client.pexpire(`rl:ip:${ip}`, 60_000);
+      const isRefusal = (record: LogRecord) => record.level === LEVEL.warn && /^redis refused a rate-limit command/.test(record.msg);
+      for (let i = 0; i < 3; i += 1) expect((await loginFrom(ctx.app, ip, `nobody-${i}`, 'wrong-password')).status).toBe(401);
+      expect((await loginFrom(ctx.app, ip, 'nobody-4', 'wrong-password')).status).toBe(429);
+      expect(log.count(isRefusal)).toBe(1);
+      expect(log.records.find(isRefusal)).toMatchObject({ limit: 'rl:ip:', reason: expect.stringMatching(/WRONGTYPE/) });
+      expect(log.count(isOutage)).toBe(0);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
 describe('rate limits while Redis is unreachable', () => {
   let proxy: TcpProxy;
   let log: CapturedLog;
