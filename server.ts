@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const { app, db, channel } = await bootApp(config, logger, { worker });
+  const { app, db, channel, redis } = await bootApp(config, logger, { worker });
   // A lone process prunes (on PostgreSQL one process per run, by lock); in a cluster the primary does.
   const pruning = worker ? null : startTokenPruning({ db, config, logger });
   const server = createHttpServer(app).listen({ port: config.port, host: config.host ?? undefined }, () => {
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     await drain(SHUTDOWN_GRACE_MS);
     await pruning?.stop();
     await channel.close();
+    await redis?.close();
     await closeDatabase(db.sequelize, logger);
     logger.info({ reason }, 'stopped');
     logger.flush();

@@ -8,6 +8,7 @@ import { createApp, createServices } from '.';
 import { combineChannels, InvalidationChannel, singleProcessChannel } from './invalidation/channel';
 import { clusterWorkerChannel } from './invalidation/cluster-channel';
 import { postgresChannel } from './invalidation/postgres-channel';
+import { createRedisConnection, RedisConnection } from './redis';
 import { createPasswordService } from './services/password.service';
 
 export interface BootedApp {
@@ -15,6 +16,11 @@ export interface BootedApp {
   db: Database;
   /** How this process hears of other processes' session changes; closed before the database at shutdown. */
   channel: InvalidationChannel;
+  /**
+   * With REDIS_URL: the connection the rate limits count in. Not awaited at boot (the app
+   * counts per process until it is up); the server closes it on shutdown, after draining.
+   */
+  redis: RedisConnection | null;
 }
 
 export interface BootOptions {
@@ -62,21 +68,23 @@ async function openChannel(config: Readonly<Config>, logger: Logger, worker: boo
 }
 
 /**
- * The boot path short of listening: database -> (migrations, dev seed) -> notice
- * channel -> app. server.ts runs it and then listens; a test can run the very same
+ * The boot path short of listening: database (and Redis) -> (migrations, dev seed)
+ * -> notice channel -> app. server.ts runs it and then listens; a test can run the very same
  * path in process. On failure what it opened is closed again.
  */
 export async function bootApp(config: Readonly<Config>, logger: Logger, { worker = false }: BootOptions = {}): Promise<BootedApp> {
   const db = await openDatabase(config.database);
+  const redis = config.redisUrl === null ? null : createRedisConnection(config.redisUrl, logger);
   let channel: InvalidationChannel | undefined;
   try {
     if (!worker) await prepareDatabase(db, config, logger);
     channel = await openChannel(config, logger, worker);
     // Once: the services register model hooks and hold the session cache the app must share.
     const services = createServices({ config, db, channel });
-    return { app: createApp({ config, db, logger, services }), db, channel };
+    return { app: createApp({ config, db, logger, services, redis: redis ?? undefined }), db, channel, redis };
   } catch (error) {
     await channel?.close();
+    await redis?.close();
     await db.sequelize.close().catch(() => undefined);
     throw error;
   }

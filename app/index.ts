@@ -10,6 +10,8 @@ import { errorHandler } from '../middleware/error-handler';
 import { noStore } from '../middleware/no-store';
 import { notFound } from '../middleware/not-found';
 import { accountFailureLimits, perIpLimit } from '../middleware/rate-limit';
+import { refreshLimits } from '../middleware/rate-limit-refresh';
+import { limitStores } from '../middleware/rate-limit-store';
 import { requestContext } from '../middleware/request-context';
 import { securityHeaders } from '../middleware/security-headers';
 import { requireAccessToken, requireCredentials } from '../middleware/authenticate';
@@ -28,6 +30,7 @@ import { declareRequestFields } from './http-server';
 import { createLogger } from './logger';
 import type { InvalidationChannel } from './invalidation/channel';
 import { publicDir } from './public-dir';
+import type { RedisConnection } from './redis';
 import { createAccessTokenService } from './services/access-token.service';
 import { createPasswordService } from './services/password.service';
 import { createRefreshTokenService } from './services/refresh-token.service';
@@ -47,6 +50,8 @@ export interface AppDeps {
   resources?: readonly AppResource[];
   /** How this process hears of other processes' session changes (app/invalidation/); one process alone by default. */
   channel?: InvalidationChannel;
+  /** With REDIS_URL: the connection (app/redis.ts) the rate limits count in, shared by every instance; the caller closes it. */
+  redis?: RedisConnection;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -75,7 +80,10 @@ export function createApp(deps: AppDeps): Express {
   const passport = createPassport(services);
   const accessToken = requireAccessToken(passport);
   const responder = createTokenResponder(config);
-  const failures = accountFailureLimits(config.loginFailureLimit);
+  const stores = limitStores(deps.redis && { connection: deps.redis, logger });
+  const perIp = perIpLimit(config.authRateLimit, stores);
+  const refreshes = refreshLimits(config.authRateLimit, perIp, stores);
+  const failures = accountFailureLimits(config.loginFailureLimit, stores);
 
   const app = express();
   app.disable('x-powered-by');
@@ -100,11 +108,17 @@ export function createApp(deps: AppDeps): Express {
       auth: createAuthController(services.users, services.refreshTokens, responder),
       token: createTokenController(services.tokens, services.refreshTokens, responder),
       user: createUserController(services.users, services.tokens, responder),
-      health: createHealthController(db.sequelize),
+      health: createHealthController(db.sequelize, deps.redis),
       admin: createAdminController(services.userAdmin),
     },
     guards: { accessToken, credentials: requireCredentials(passport), trustedOrigin: requireTrustedOrigin(config.corsOrigins) },
-    limits: { perIp: perIpLimit(config.authRateLimit), loginFailures: failures.login, passwordFailures: failures.passwordChange },
+    limits: {
+      perIp,
+      tokenGrant: refreshes.tokenGrant,
+      refresh: refreshes.refresh,
+      loginFailures: failures.login,
+      passwordFailures: failures.passwordChange,
+    },
   };
   app.use(apiRoutes(serverRoutes, resources, { config, db, clock, services }));
   app.use(notFound);

@@ -1,13 +1,14 @@
 import type { RequestHandler } from 'express';
-import { MemoryStore, rateLimit, Options } from 'express-rate-limit';
+import { rateLimit, Options } from 'express-rate-limit';
 import { AppError } from '../app/errors';
 import { usernameKey } from '../app/services/user.service';
+import { initOnce, LimitStores, limitStores } from './rate-limit-store';
 
-const passThrough: RequestHandler = function noRateLimit(_req, _res, next) {
+export const passThrough: RequestHandler = function noRateLimit(_req, _res, next) {
   next();
 };
 
-function tooManyRequests(): Options['handler'] {
+export function tooManyRequests(): Options['handler'] {
   return function tooManyRequests(_req, res, next, options) {
     const retryAfter = res.getHeader('Retry-After') ?? String(Math.ceil(options.windowMs / 1000));
     next(
@@ -19,8 +20,8 @@ function tooManyRequests(): Options['handler'] {
   };
 }
 
-/** AUTH_RATE_LIMIT: requests per minute per client IP to the credential endpoints (0 = off). */
-export function perIpLimit(limit: number): RequestHandler {
+/** AUTH_RATE_LIMIT: requests per minute per client IP to the credential endpoints (0 = off); `stores`: middleware/rate-limit-store.ts. */
+export function perIpLimit(limit: number, stores: LimitStores = limitStores()): RequestHandler {
   if (limit === 0) return passThrough;
   return rateLimit({
     windowMs: 60_000,
@@ -28,6 +29,7 @@ export function perIpLimit(limit: number): RequestHandler {
     standardHeaders: 'draft-6',
     legacyHeaders: false,
     handler: tooManyRequests(),
+    store: stores('ip'),
   });
 }
 
@@ -50,7 +52,7 @@ export interface AccountFailureLimits {
  * alternate doors (issue 14). Only failures count (successes are given back), so
  * a guessing run is slowed whatever addresses it comes from.
  */
-export function accountFailureLimits(limit: number): AccountFailureLimits {
+export function accountFailureLimits(limit: number, stores: LimitStores = limitStores()): AccountFailureLimits {
   if (limit === 0) return { login: passThrough, passwordChange: passThrough };
   const shared = {
     windowMs: 15 * 60_000,
@@ -59,7 +61,7 @@ export function accountFailureLimits(limit: number): AccountFailureLimits {
     legacyHeaders: false,
     skipSuccessfulRequests: true,
     handler: tooManyRequests(),
-    store: new MemoryStore(),
+    store: initOnce(stores('account')),
     // express-rate-limit warns when a store serves two limiters, as that is usually a
     // mistake; here the shared count is the point. (No request passes both limiters.)
     validate: { unsharedStore: false },

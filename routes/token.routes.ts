@@ -19,7 +19,7 @@ const forPasswordGrant = (handler: RequestHandler): RequestHandler =>
 const grantSource = (req: Request) => (isPasswordGrant(req) ? undefined : REFRESH_TOKEN_SOURCES.grant);
 
 /**
- * Token endpoints. A login walks: per-IP limit -> grant check -> validation ->
+ * Token endpoints. A login walks: per-IP limit (a refresh: per-session limit) -> grant check -> validation ->
  * transport check (delivery header, cookie, token placement) -> per-account
  * failure limit -> Passport local -> a new access token and refresh chain. A
  * refresh presents its token (cookie, header or body: app/auth/refresh-token-source.ts)
@@ -28,7 +28,7 @@ const grantSource = (req: Request) => (isPasswordGrant(req) ? undefined : REFRES
  */
 export function tokenRoutes(router: Router, { controllers: { token }, guards, limits }: Routes): Router {
   return router
-    .post('/token', limits.perIp, guards.trustedOrigin, requireSupportedGrantType, validate(tokenRules), checkTokenTransport(grantSource), limits.loginFailures, forPasswordGrant(guards.credentials), token.grant)
-    .post('/token/refresh', limits.perIp, guards.trustedOrigin, validate(refreshRules), checkTokenTransport(REFRESH_TOKEN_SOURCES.refresh), token.refresh)
+    .post('/token', limits.tokenGrant, guards.trustedOrigin, requireSupportedGrantType, validate(tokenRules), checkTokenTransport(grantSource), limits.loginFailures, forPasswordGrant(guards.credentials), token.grant)
+    .post('/token/refresh', limits.refresh, guards.trustedOrigin, validate(refreshRules), checkTokenTransport(REFRESH_TOKEN_SOURCES.refresh), token.refresh)
     .post('/token/revoke', limits.perIp, guards.trustedOrigin, validate(revokeRules), checkTokenTransport(REFRESH_TOKEN_SOURCES.revoke), token.revoke);
 }

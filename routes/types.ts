@@ -21,7 +21,12 @@ export interface Routes {
   };
   guards: { accessToken: RequestHandler; credentials: RequestHandler; trustedOrigin: RequestHandler };
   limits: {
+    /** Registrations and logins, per client IP (middleware/rate-limit.ts). */
     perIp: RequestHandler;
+    /** POST /token: a login per IP, a refresh_token grant as `refresh` (middleware/rate-limit-refresh.ts). */
+    tokenGrant: RequestHandler;
+    /** Refreshes: successes per session, failures per IP (middleware/rate-limit-refresh.ts). */
+    refresh: RequestHandler;
     /** Failed password checks per account, one budget shared by the two limits below (middleware/rate-limit.ts). */
     loginFailures: RequestHandler;
     passwordFailures: RequestHandler;

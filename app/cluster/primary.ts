@@ -4,6 +4,7 @@ import type { Config } from '../../config';
 import { openDatabase } from '../../models';
 import { prepareDatabase } from '../boot';
 import { relaySessionNotices } from '../invalidation/cluster-channel';
+import { shareRateLimitsFromPrimary } from './rate-limit-primary';
 import { startTokenPruning } from '../token-pruning';
 
 /**
@@ -19,7 +20,7 @@ const STOP_WORKERS_MS = 20_000;
  * The cluster primary of `WEB_CONCURRENCY` > 1: it serves no request. It migrates
  * and seeds once, forks the workers (which share one port: Node's cluster module
  * hands each incoming connection to one of them), relays their session notices to
- * one another, restarts any that dies, and on SIGTERM or SIGINT drains them all
+ * one another, keeps their rate-limit counts (without Redis), prunes, restarts any that dies, and on SIGTERM or SIGINT drains them all
  * and exits 0. A worker is a whole server (server.ts): one that crashes takes only
  * its own connections with it.
  */
@@ -35,6 +36,7 @@ export async function runPrimary(config: Readonly<Config>, logger: Logger): Prom
   const pruning = startTokenPruning({ db, config, logger });
 
   relaySessionNotices(cluster);
+  shareRateLimitsFromPrimary();
   let stopping = false;
   let deathsInARow = 0;
   const startedAt = new Map<Worker, number>();

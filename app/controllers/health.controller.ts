@@ -1,12 +1,17 @@
 import type { Request, Response } from 'express';
 import type { Sequelize } from 'sequelize';
 import { unavailable } from '../errors';
+import type { RedisConnection } from '../redis';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
-export function createHealthController(sequelize: Sequelize) {
+export function createHealthController(sequelize: Sequelize, redis?: RedisConnection) {
   return {
-    /** GET /health: 200 when the database answers a query within two seconds, 503 otherwise. */
+    /**
+     * GET /health: 200 when the database answers a query within two seconds, 503 otherwise.
+     * With REDIS_URL, `redis` says whether the rate limits are shared right now; Redis being
+     * down is no 503: logins work on, with limits counted per process (middleware/rate-limit-store.ts).
+     */
     async health(_req: Request, res: Response) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_resolve, reject) => {
@@ -19,7 +24,7 @@ export function createHealthController(sequelize: Sequelize) {
       } finally {
         clearTimeout(timer);
       }
-      res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+      res.set('Cache-Control', 'no-store').json(redis ? { status: 'ok', redis: redis.status() } : { status: 'ok' });
     },
   };
 }

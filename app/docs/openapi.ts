@@ -8,6 +8,10 @@ const formOrJson = (name: keyof typeof schemas) => ({
   'application/json': { schema: ref(name) },
 });
 const throttled = error('Too many requests (Retry-After and RateLimit-* headers)');
+const refreshThrottled = error(
+  'Too many requests (Retry-After and RateLimit-* headers): AUTH_RATE_LIMIT successful refreshes of this session, or failed refreshes from this address, in a minute. ' +
+    'A token of the earlier shape (no session in it) is counted per address with logins.',
+);
 const csrfRejected = error(
   'csrf_rejected: the request uses the refresh cookie (sends it, or asks for cookie delivery) but its Origin (or Referer) is neither this server nor listed in CORS_ORIGINS, or it has neither header',
 );
@@ -78,7 +82,9 @@ function serverDocument() {
           summary: 'Log in (password grant) or refresh (refresh_token grant)',
           description:
             'The refresh_token grant follows the rules of POST /token/refresh: the token in body field refresh_token or the refresh_token cookie ' +
-            '(one of them; Authorization is not read here), a cookie token answered in the cookie, a refused cookie token (401) clearing the cookie.',
+            '(one of them; Authorization is not read here), a cookie token answered in the cookie, a refused cookie token (401) clearing the cookie. ' +
+            'Rate limits: a login counts against the client address (AUTH_RATE_LIMIT a minute, with registrations) and its failures against the account ' +
+            '(LOGIN_FAILURE_LIMIT per 15 minutes); a refresh is limited as at POST /token/refresh.',
           security: [{}, { refreshCookie: [] }],
           parameters: [delivery],
           requestBody: { required: true, content: formOrJson('PasswordGrant') },
@@ -87,7 +93,7 @@ function serverDocument() {
             400: error('invalid_request (a refresh token in two places: token_in_several_places) or unsupported_grant_type'),
             401: error('invalid_grant: wrong username or password, or an unusable refresh token'),
             403: csrfRejected,
-            429: throttled,
+            429: error('Too many requests (Retry-After and RateLimit-* headers): a login past the address or account limit, a refresh past the session or address limit'),
           },
         },
       },
@@ -97,7 +103,9 @@ function serverDocument() {
           summary: 'Rotate a refresh token: a new access token and a new refresh token',
           description:
             'Send the refresh token in exactly one place: the refresh_token cookie, Authorization: Bearer <refresh_token>, or body field refresh_token. ' +
-            'A token from the cookie gets its successor in the cookie. Replaying a rotated token outside the grace interval revokes its whole session.',
+            'A token from the cookie gets its successor in the cookie. Replaying a rotated token outside the grace interval revokes its whole session. ' +
+            'Rate limits (AUTH_RATE_LIMIT a minute): successful refreshes count against the session the token names, so browsers behind one address ' +
+            'each have their own budget; failed ones count against the client address.',
           security: [{}, { bearerAuth: [] }, { refreshCookie: [] }],
           parameters: [delivery],
           requestBody: { required: false, content: formOrJson('RefreshRequest') },
@@ -106,7 +114,7 @@ function serverDocument() {
             400: error('No refresh token, or one in two places (token_in_several_places)'),
             401: error('invalid_grant: token_invalid, token_expired, token_revoked or refresh_reused'),
             403: csrfRejected,
-            429: throttled,
+            429: refreshThrottled,
           },
         },
       },
@@ -190,8 +198,8 @@ function serverDocument() {
       '/health': {
         get: {
           tags: ['operations'],
-          summary: 'Liveness and database reachability',
-          responses: { 200: { description: 'Healthy', content: json('Health') }, 503: error('Database unavailable') },
+          summary: 'Liveness, database reachability and (with REDIS_URL) whether Redis is up',
+          responses: { 200: { description: 'Healthy: the database answers (whatever Redis does)', content: json('Health') }, 503: error('Database unavailable') },
         },
       },
       ...adminPaths,

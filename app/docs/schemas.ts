@@ -29,7 +29,9 @@ export const schemas = {
       expires_in: { type: 'integer', description: 'Access token lifetime in seconds', example: 900 },
       refresh_token: {
         type: 'string',
-        description: 'Opaque; single use: each refresh returns a new one. Absent with cookie delivery: it is then only in the HttpOnly refresh_token cookie.',
+        description:
+          'Single use: each refresh returns a new one. `<session>.<secret>` (66 characters: the session id, a dot, 256 bits, all base64url); ' +
+          'clients should treat it as opaque. Absent with cookie delivery: it is then only in the HttpOnly refresh_token cookie.',
       },
       refresh_token_expires_in: { type: 'integer', description: 'Remaining lifetime of the refresh token in seconds (the cookie’s Max-Age)', example: 2592000 },
     },
@@ -106,5 +108,18 @@ export const schemas = {
     required: ['id', 'username'],
     properties: { id: { type: 'string', format: 'uuid' }, username: { type: 'string' } },
   },
-  Health: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } },
+  Health: {
+    type: 'object',
+    required: ['status'],
+    properties: {
+      status: { type: 'string', enum: ['ok'] },
+      redis: {
+        type: 'string',
+        enum: ['up', 'down'],
+        description:
+          'Only when REDIS_URL is set. up: rate limits are counted in Redis, shared by every instance. ' +
+          'down: Redis is unreachable; logins work on and the limits are counted per process until it is back (the status stays 200).',
+      },
+    },
+  },
 } as const;

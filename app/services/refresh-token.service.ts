@@ -1,10 +1,11 @@
-import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomUUID } from 'node:crypto';
 import { UniqueConstraintError } from 'sequelize';
 import type { Config } from '../../config';
 import type { Database } from '../../models';
 import { findTokenState, insertSession, insertSuccessorIfLive, revokeSession, revokeSessionsOf, TokenState } from '../../models/refresh-token.queries';
 import type { Clock } from '../clock';
 import { RefreshTokenRefused } from './errors';
+import { firstToken, namedSessionPart, sessionPart, successorToken } from './refresh-token-shape';
 
 export interface IssuedRefreshToken {
   token: string;
@@ -29,26 +30,29 @@ export interface RefreshTokenService {
 
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+const invalid = () => new RefreshTokenRefused('token_invalid', 'The refresh token is not valid.');
 const revoked = () => new RefreshTokenRefused('token_revoked', 'This session has been revoked. Log in again.');
 const expired = () => new RefreshTokenRefused('token_expired', 'The refresh token has expired. Log in again.');
 
 /**
- * Refresh tokens are 256 random bits, stored only as SHA-256 (a fast hash is
- * enough for a value with that much entropy; argon2 is for low-entropy passwords).
+ * Refresh tokens are 256 random bits after the id of their session
+ * (`<session>.<secret>`, app/services/refresh-token-shape.ts), stored only as SHA-256
+ * (a fast hash is enough for a value with that much entropy; argon2 is for
+ * low-entropy passwords).
  *
  * The tokens of one login form a chain; its session row (models/session.model.ts)
  * holds what ends it: revocation, the user's session version, the login time.
  * Rotation takes no transaction and cannot fork a chain or outrun a revocation: one
  * conditional statement inserts the successor only while the presented token and
- * its session are live (models/refresh-token.queries.ts). The successor is not
- * random but HMAC(key, presented token), so a request that lost the race inside the
+ * its session are live (models/refresh-token.queries.ts). The successor's secret is
+ * not random but HMAC(key, presented token), so a request that lost the race inside the
  * reuse grace interval can hand out the very same successor without the server ever
  * storing a raw token: several browser tabs refreshing at once all end up holding
  * the one live token. Past the interval a replay is theft and revokes the session.
  */
 export function createRefreshTokenService(config: Readonly<Config>, db: Database, clock: Clock): RefreshTokenService {
   const successorKey = Buffer.from(hkdfSync('sha256', config.jwt.secret, Buffer.alloc(0), 'refresh-token-successor', 32));
-  const successorOf = (token: string) => createHmac('sha256', successorKey).update(token).digest('base64url');
+  const successorSecret = (token: string) => createHmac('sha256', successorKey).update(token).digest('base64url');
   const ttlMs = config.refreshTokenTtl * 1000;
   const graceMs = config.refreshReuseInterval * 1000;
   const maxLifetimeMs = config.sessionMaxLifetime * 1000;
@@ -82,7 +86,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
       throw new RefreshTokenRefused('refresh_reused', 'This refresh token was already used; the session has been revoked. Log in again.');
     }
     const next = await findTokenState(db, sha256(successor));
-    if (!next) throw new RefreshTokenRefused('token_invalid', 'The refresh token is not valid.');
+    if (!next) throw invalid();
     const refusal = sessionRefusal(next, now);
     if (refusal) throw refusal;
     if (next.rotatedAt) {
@@ -92,12 +96,26 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
     return { token: successor, userId: next.userId!, sessionVersion: next.sessionVersion!, role: next.userRole!, expiresAt: usableUntil(next.expiresAt, next.sessionCreatedAt!) };
   }
 
+  /**
+   * The session part of a token's successor: the one the token names or, for a token of
+   * the earlier shape (no session in it), its session's, looked up once; its successor
+   * then names it, so a session moves to the new shape on its next refresh. Either way a
+   * token always has the same successor, which replay() relies on.
+   */
+  async function successorPart(token: string): Promise<string> {
+    const named = namedSessionPart(token);
+    if (named !== undefined) return named;
+    const state = await findTokenState(db, sha256(token));
+    if (!state) throw invalid();
+    return sessionPart(state.chainId);
+  }
+
   return {
     async issue(user) {
-      const token = randomBytes(32).toString('base64url');
+      const chainId = randomUUID();
+      const token = firstToken(chainId);
       const now = clock.now();
       const expiresAt = new Date(now.getTime() + ttlMs);
-      const chainId = randomUUID();
       await insertSession(
         db,
         { id: chainId, userId: user.id, sessionVersion: user.sessionVersion, createdAt: now },
@@ -108,8 +126,8 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
 
     async rotate(token) {
       const hash = sha256(token);
+      const successor = successorToken(await successorPart(token), successorSecret(token));
       const now = clock.now();
-      const successor = successorOf(token);
       // The usual case, a live token presented once: one statement inserts its successor and marks it rotated.
       const expiresAt = new Date(now.getTime() + ttlMs);
       try {
@@ -125,7 +143,7 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
 
       // Otherwise say why: unknown, revoked, over, expired, or rotated already (a replay).
       const state = await findTokenState(db, hash);
-      if (!state) throw new RefreshTokenRefused('token_invalid', 'The refresh token is not valid.');
+      if (!state) throw invalid();
       const refusal = sessionRefusal(state, now);
       if (refusal) throw refusal;
       if (!state.rotatedAt) throw expired(); // live session, unrotated token: it failed the statement's `expires_at > now`

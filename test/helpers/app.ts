@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp, createServices, Services } from '../../app';
 import type { Clock } from '../../app/clock';
+import { createLogger } from '../../app/logger';
+import { createRedisConnection, RedisConnection } from '../../app/redis';
 import { Config, Env, loadConfig } from '../../config';
 import { Database, openDatabase } from '../../models';
 import { migrate } from '../../models/migrate';
@@ -9,6 +12,9 @@ import type { AppResource } from '../../routes';
 import { createPostgresDatabase, TEST_DATABASE_URL } from './postgres';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+
+/** The Redis of tests that set REDIS_URL: the machine's own unless TEST_REDIS_URL names another. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Cheap argon2 and no rate limits unless a test asks for them; everything else is the production code path. */
 export const TEST_ENV: Env = {
@@ -28,8 +34,17 @@ export interface TestContext {
   config: Readonly<Config>;
   /** The services `app` runs on (the access-token service that signs its tokens, the session cache, …). */
   services: Services;
-  /** Another app over the same database, with other settings, another clock or other resources. */
-  appWith(options: { env?: Env; clock?: Clock; logger?: Logger; resources?: readonly AppResource[] }): Express;
+  /**
+   * With REDIS_URL in the env: the app's Redis connection, connected. Its keys carry a
+   * prefix of this context's own (`redisKeyPrefix`), deleted on close, so test files
+   * and concurrent runs never see each other's counts.
+   */
+  redis: RedisConnection | undefined;
+  redisKeyPrefix: string;
+  /** Another connection to Redis under this context's prefix (another instance of the server), connected; closed with the context. */
+  connectRedis(options?: { url?: string; logger?: Logger }): Promise<RedisConnection>;
+  /** Another app over the same database, with other settings, another clock or other resources; the context's Redis connection unless `redis` names another. */
+  appWith(options: { env?: Env; clock?: Clock; logger?: Logger; resources?: readonly AppResource[]; redis?: RedisConnection }): Express;
   close(): Promise<void>;
 }
 
@@ -56,16 +71,63 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   await migrate(db.sequelize);
   const { clock, logger, resources } = options;
   const services = createServices({ config, db, clock });
+  const redisKeyPrefix = `test:${randomUUID()}:`;
+  const connections: RedisConnection[] = [];
+  async function connectRedis({ url = config.redisUrl ?? TEST_REDIS_URL, logger: connectionLogger = logger } = {}): Promise<RedisConnection> {
+    const connection = createRedisConnection(url, connectionLogger ?? createLogger(config.logLevel), { keyPrefix: redisKeyPrefix });
+    connections.push(connection);
+    await untilReady(connection);
+    return connection;
+  }
+  const redis = config.redisUrl === null ? undefined : await connectRedis();
   return {
-    app: createApp({ config, db, clock, logger, services, resources }),
+    app: createApp({ config, db, clock, logger, services, resources, redis }),
     db,
     config,
     services,
-    appWith: (more) =>
-      createApp({ config: loadConfig({ ...baseEnv, ...more.env }), db, clock: more.clock, logger: more.logger, resources: more.resources ?? resources }),
+    redis,
+    redisKeyPrefix,
+    connectRedis,
+    appWith(more) {
+      const moreConfig = loadConfig({ ...baseEnv, ...more.env });
+      if (moreConfig.redisUrl !== null && !more.redis && !redis) throw new Error('appWith: REDIS_URL needs a connection; pass redis: await ctx.connectRedis()');
+      const appRedis = moreConfig.redisUrl === null ? undefined : (more.redis ?? redis);
+      return createApp({ config: moreConfig, db, clock: more.clock, logger: more.logger, resources: more.resources ?? resources, redis: appRedis });
+    },
     async close() {
+      if (connections.length > 0) await deleteKeys(connections[0], redisKeyPrefix);
+      await Promise.all(connections.map((connection) => connection.close()));
       await db.sequelize.close();
       await postgres?.drop();
     },
   };
+}
+
+/** Resolves once the connection is ready; a test that means to start with Redis down makes its own connection. */
+function untilReady(connection: RedisConnection, timeoutMs = 5_000): Promise<void> {
+  if (connection.status() === 'up') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis not ready within ${timeoutMs} ms (TEST_REDIS_URL?)`)), timeoutMs);
+    connection.client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Deletes every key under `prefix` (best effort: a Redis a test left unreachable keeps them until their windows expire). */
+async function deleteKeys(connection: RedisConnection, prefix: string): Promise<void> {
+  const raw = connection.client.duplicate({ keyPrefix: undefined, lazyConnect: true });
+  try {
+    await raw.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await raw.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await raw.quit();
+  } catch {
+    raw.disconnect(); // unreachable: see above
+  }
 }
