@@ -13,8 +13,17 @@ import { createPostgresDatabase, TEST_DATABASE_URL } from './postgres';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 
-/** The Redis of tests that set REDIS_URL: the machine's own unless TEST_REDIS_URL names another. */
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * The Redis the Redis suites run against, when `TEST_REDIS_URL` names one (`.ci/run`
+ * sets it to the machine's own, redis://127.0.0.1:6379). Unset, those suites are
+ * skipped, as the PostgreSQL ones are without TEST_DATABASE_URL.
+ */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+const REDIS_SUITES = Boolean(process.env.TEST_REDIS_URL);
+/** `describe` for a suite that needs Redis: skipped when TEST_REDIS_URL is unset. */
+export const describeOnRedis = REDIS_SUITES ? describe : describe.skip;
+/** Where the store-parameterised suites count: in Redis too when TEST_REDIS_URL is set. */
+export const STORES: Array<'memory' | 'redis'> = REDIS_SUITES ? ['memory', 'redis'] : ['memory'];
 
 /** Cheap argon2 and no rate limits unless a test asks for them; everything else is the production code path. */
 export const TEST_ENV: Env = {

@@ -121,6 +121,21 @@ describe('WEB_CONCURRENCY=2 (cluster workers on one port)', () => {
   });
 });
 
+describe('WEB_CONCURRENCY=2 without Redis', () => {
+  it('counts AUTH_RATE_LIMIT once for the machine: the workers count in the primary', async () => {
+    const server = await startCluster({ AUTH_RATE_LIMIT: '4' });
+    const [a, b] = await clientPerWorker(server, 2);
+    const attempt = (client: typeof a) => call(server.port, 'POST', '/token', { agent: client.agent, form: DEMO });
+    // The probes that found the workers were not limited requests; these four are, two on each worker.
+    for (const client of [a, b, a, b]) expect((await attempt(client)).status).toBe(200);
+    expect((await attempt(a)).status).toBe(429);
+    expect((await attempt(b)).status).toBe(429);
+    a.agent.destroy();
+    b.agent.destroy();
+    await server.kill();
+  });
+});
+
 describe('WEB_CONCURRENCY=2 on SIGTERM', () => {
   it('drains every worker and exits 0', async () => {
     const server = await startCluster();

@@ -2,6 +2,7 @@ import { createRedisConnection, RedisConnection } from '../../app/redis';
 import { captureLog, CapturedLog, LEVEL, LogRecord } from '../helpers/log-capture';
 import { freePort } from '../helpers/server-process';
 import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
+import { describeOnRedis, TEST_REDIS_URL } from '../helpers/app';
 
 /**
  * app/redis.ts against a real Redis behind a breakable TCP proxy (test/helpers/tcp-proxy.ts):
@@ -10,7 +11,7 @@ import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
  * attempts it spans. The test waits on the client's own events and on log lines, never
  * on the clock.
  */
-const REDIS = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const REDIS = new URL(TEST_REDIS_URL);
 const TARGET = { host: REDIS.hostname, port: Number(REDIS.port || 6379) };
 
 /** The client's next event of this name (events.once would reject on the 'error' events a refused attempt also emits). */
@@ -19,7 +20,7 @@ const next = (connection: RedisConnection, event: 'ready' | 'reconnecting') => n
 const isOutage = (record: LogRecord) => record.level === LEVEL.warn && /^redis unreachable/.test(record.msg);
 const isBack = (record: LogRecord) => record.level === LEVEL.info && /^redis is back/.test(record.msg);
 
-describe('createRedisConnection (app/redis.ts)', () => {
+describeOnRedis('createRedisConnection (app/redis.ts)', () => {
   let proxy: TcpProxy;
   let log: CapturedLog;
   let connection: RedisConnection;

@@ -5,7 +5,7 @@ import { bootApp } from '../../app/boot';
 import { loadConfig } from '../../config';
 import { usernameKey } from '../../app/services/user.service';
 import { createUser, login } from '../factories/user.factory';
-import { createTestContext, TEST_ENV, TEST_REDIS_URL, TestContext } from '../helpers/app';
+import { createTestContext, describeOnRedis, TEST_ENV, TEST_REDIS_URL, TestContext } from '../helpers/app';
 import { captureLog, CapturedLog, LEVEL, LogRecord } from '../helpers/log-capture';
 import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
 
@@ -30,7 +30,7 @@ const nextIp = () => `203.0.113.${(address += 1)}`;
 const loginFrom = (app: Express, ip: string, username: string, password: string) =>
   request(app).post('/token').set('X-Forwarded-For', ip).send({ username, password });
 
-describe('rate limits counted in Redis', () => {
+describeOnRedis('rate limits counted in Redis', () => {
   let ctx: TestContext;
   let other: Express;
   beforeAll(async () => {
@@ -77,7 +77,7 @@ describe('rate limits counted in Redis', () => {
   });
 });
 
-describe('rate limits when Redis answers with an error', () => {
+describeOnRedis('rate limits when Redis answers with an error', () => {
   it('counts that limit per process and warns once, not once per request', async () => {
     const log = captureLog();
     const ctx = await createTestContext({ env: { ...LIMITS, REDIS_URL: TEST_REDIS_URL }, logger: log.logger });
@@ -99,7 +99,7 @@ describe('rate limits when Redis answers with an error', () => {
   });
 });
 
-describe('rate limits while Redis is unreachable', () => {
+describeOnRedis('rate limits while Redis is unreachable', () => {
   let proxy: TcpProxy;
   let log: CapturedLog;
   let ctx: TestContext;
@@ -191,7 +191,7 @@ describe('rate limits while Redis is unreachable', () => {
   });
 });
 
-describe('bootApp with REDIS_URL', () => {
+describeOnRedis('bootApp with REDIS_URL', () => {
   it('opens the connection, counts in Redis through it, and hands it back to be closed', async () => {
     const config = loadConfig({ ...TEST_ENV, ...LIMITS, REDIS_URL: TEST_REDIS_URL, SEED_DEMO_USER: 'false' });
     const booted = await bootApp(config, captureLog().logger);

@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { insertSession } from '../../models/refresh-token.queries';
 import { createSession, createUser } from '../factories/user.factory';
-import { createTestContext, TEST_REDIS_URL, TestContext } from '../helpers/app';
+import { createTestContext, STORES, TEST_REDIS_URL, TestContext } from '../helpers/app';
 import { cookieToken, HOST, OWN_ORIGIN, sha256 } from '../helpers/cookies';
 import { sessionOf } from '../helpers/sessions';
 
@@ -47,7 +47,7 @@ async function refresh(app: Express, token: string, via: Via, ip: string): Promi
 
 const forgedFor = (token: string) => `${SHAPE.exec(token)![1]}.${randomBytes(32).toString('base64url')}`;
 
-describe.each(['memory', 'redis'] as const)('refresh limits, counted in %s', (store) => {
+describe.each(STORES)('refresh limits, counted in %s', (store) => {
   let ctx: TestContext;
   /** Where the limits apply; with Redis, two instances drawing on one budget, used in turn. */
   let limited: Express[];
