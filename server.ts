@@ -2,21 +2,18 @@ import cluster from 'node:cluster';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type AddressInfo, isIPv6 } from 'node:net';
 import dotenv from 'dotenv';
-import type { Logger } from 'pino';
-import type { Sequelize } from 'sequelize';
 import { bootApp } from './app/boot';
 import { answerClientError } from './app/client-error';
 import { runPrimary } from './app/cluster/primary';
+import { closeDatabase, DATABASE_CLOSE_MS } from './app/close-database';
 import { createHttpServer } from './app/http-server';
 import { startThreadPool } from './app/thread-pool';
 import { startTokenPruning } from './app/token-pruning';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
 
-// How long in-flight requests get to finish after SIGTERM before connections are cut,
-// and how long closing the database may take after that before the process exits anyway.
+// How long in-flight requests get to finish after SIGTERM before connections are cut.
 const SHUTDOWN_GRACE_MS = 10_000;
-const SHUTDOWN_CLOSE_MS = 3_000;
 
 /**
  * Boot only: config -> database -> migrations -> (dev seed) -> listen (app/boot.ts up
@@ -62,7 +59,7 @@ async function main(): Promise<void> {
     setTimeout(() => {
       logger.error({ reason }, 'shutdown took too long: exiting anyway');
       process.exit(exitCode === 0 ? 1 : exitCode);
-    }, SHUTDOWN_GRACE_MS + SHUTDOWN_CLOSE_MS + 2_000).unref();
+    }, SHUTDOWN_GRACE_MS + DATABASE_CLOSE_MS + 2_000).unref();
     await drain(SHUTDOWN_GRACE_MS);
     await pruning?.stop();
     await channel.close();
@@ -95,26 +92,6 @@ function listeningMessage(address: string, port: number): string {
   const url = `http://${isIPv6(address) ? `[${address}]` : address}:${port}`;
   const loopback = address === '::1' || address.startsWith('127.');
   return loopback ? `listening on ${url}, loopback only: other machines cannot connect (set HOST, e.g. HOST=0.0.0.0, to change that)` : `listening on ${url}`;
-}
-
-/**
- * Closes the database, but never waits forever for it: with PostgreSQL gone
- * silent (a partition), ending a pooled connection waits for a goodbye that never
- * comes. Everything acknowledged was committed already; only the goodbye is lost.
- */
-async function closeDatabase(sequelize: Sequelize, logger: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), SHUTDOWN_CLOSE_MS);
-  });
-  try {
-    const outcome = await Promise.race([sequelize.close().then(() => 'closed' as const), timeout]);
-    if (outcome === 'timeout') logger.error({ afterMs: SHUTDOWN_CLOSE_MS }, 'closing the database timed out');
-  } catch (error) {
-    logger.error({ err: error }, 'closing the database failed');
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -1,9 +1,6 @@
-import dotenv from 'dotenv';
 import { pruneUnlessRunningElsewhere } from '../app/token-pruning';
-import { ConfigError, loadConfig } from '../config';
-import { Database, openDatabase } from '../models';
-import { migrate } from '../models/migrate';
-import { CliError, usageError } from './cli-error';
+import { usageError } from './cli-error';
+import { runCli, withDatabase } from './run-cli';
 
 const USAGE = `Usage: npm run prune   (or: node dist/cli/prune.js)
 
@@ -14,9 +11,6 @@ On PostgreSQL, when another process is pruning the same database, it says so and
 Exits 0 on success; otherwise prints one line on stderr.
 `;
 
-/** The first line of an error's message: the CLI's every failure is one line, never a stack. */
-const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0];
-
 /**
  * `npm run prune`: the prune the server runs every TOKEN_PRUNE_INTERVAL, now, from
  * a shell or a cron job (with TOKEN_PRUNE_INTERVAL=0, the only prune). Returns the
@@ -25,40 +19,14 @@ const firstLine = (error: unknown) => (error instanceof Error ? error.message : 
 async function main(argv: string[]): Promise<string> {
   if (argv.length === 1 && ['--help', '-h'].includes(argv[0])) return USAGE.trimEnd();
   if (argv.length > 0) throw usageError(`prune takes no arguments (got "${argv[0]}")`);
-  dotenv.config({ quiet: true });
-  const config = loadConfig(process.env);
-  let db: Database;
-  try {
-    db = await openDatabase(config.database);
-  } catch (error) {
-    throw new CliError(`cannot reach the database: ${firstLine(error)}`);
-  }
-  try {
-    await migrate(db.sequelize).catch((error: unknown) => {
-      throw new CliError(`cannot migrate the database: ${firstLine(error)}`);
-    });
+  return withDatabase(async (db, config) => {
     const outcome = await pruneUnlessRunningElsewhere({ db, config });
     if (outcome.outcome === 'skipped') return 'skipped: another process is pruning this database now';
     return `pruned ${outcome.tokens} refresh tokens and ${outcome.sessions} sessions`;
-  } finally {
-    await db.sequelize.close().catch(() => undefined);
-  }
+  });
 }
 
-function describe(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof ConfigError) return { message: `config: ${error.problems.join('; ')}`, exitCode: 1 };
-  return { message: firstLine(error), exitCode: 1 };
-}
-
-main(process.argv.slice(2)).then(
-  (line) => {
-    process.stdout.write(`${line}\n`);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    const { message, exitCode } = describe(error);
-    process.stderr.write(`prune: ${message}\n`);
-    process.exit(exitCode);
-  },
-);
+runCli('prune', async () => {
+  process.stdout.write(`${await main(process.argv.slice(2))}\n`);
+  return 0;
+});

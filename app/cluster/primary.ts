@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config';
 import { openDatabase } from '../../models';
 import { prepareDatabase } from '../boot';
+import { closeDatabase } from '../close-database';
 import { relaySessionNotices } from '../invalidation/cluster-channel';
 import { shareRateLimitsFromPrimary } from './rate-limit-primary';
 import { startTokenPruning } from '../token-pruning';
@@ -81,8 +82,7 @@ export async function runPrimary(config: Readonly<Config>, logger: Logger): Prom
       clearTimeout(force);
       void pruning
         .stop()
-        .then(() => db.sequelize.close())
-        .catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'))
+        .then(() => closeDatabase(db.sequelize, logger))
         .finally(() => {
           logger.info({ reason }, 'stopped');
           logger.flush();

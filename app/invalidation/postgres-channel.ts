@@ -103,7 +103,13 @@ export function postgresChannel(url: string, logger: Logger, timing = LISTENER_T
       clearTimeout(reconnectTimer);
       const current = client;
       client = null;
-      await current?.end().catch(() => undefined);
+      // A partitioned server never answers the goodbye: wait for it only so long.
+      let timer: NodeJS.Timeout | undefined;
+      const givenUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timing.heartbeatTimeoutMs);
+      });
+      await Promise.race([current?.end().catch(() => undefined), givenUp]);
+      clearTimeout(timer);
     },
   };
 }
