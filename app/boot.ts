@@ -8,7 +8,7 @@ import { createApp, createServices } from '.';
 import { combineChannels, InvalidationChannel, singleProcessChannel } from './invalidation/channel';
 import { clusterWorkerChannel } from './invalidation/cluster-channel';
 import { postgresChannel } from './invalidation/postgres-channel';
-import { createRedisConnection, RedisConnection } from './redis';
+import type { RedisConnection } from './redis';
 import { createPasswordService } from './services/password.service';
 
 export interface BootedApp {
@@ -74,7 +74,8 @@ async function openChannel(config: Readonly<Config>, logger: Logger, worker: boo
  */
 export async function bootApp(config: Readonly<Config>, logger: Logger, { worker = false }: BootOptions = {}): Promise<BootedApp> {
   const db = await openDatabase(config.database);
-  const redis = config.redisUrl === null ? null : createRedisConnection(config.redisUrl, logger);
+  // Loaded only when asked for: ioredis alone is about 10 MB of memory.
+  const redis = config.redisUrl === null ? null : (await import('./redis')).createRedisConnection(config.redisUrl, logger);
   let channel: InvalidationChannel | undefined;
   try {
     if (!worker) await prepareDatabase(db, config, logger);

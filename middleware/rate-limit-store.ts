@@ -3,7 +3,6 @@ import { ClusterMemoryStoreWorker } from '@express-rate-limit/cluster-memory-sto
 import { MemoryStore, Options, Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { RedisConnection } from '../app/redis';
-import { redisOrMemoryStore } from './rate-limit-fallback-store';
 
 /** A new store for one limiter's counts; `name` keeps its keys apart from every other limiter's where stores are shared. */
 export type LimitStores = (name: string) => Store;
@@ -20,7 +19,12 @@ export type LimitStores = (name: string) => Store;
  * One app per process: two cluster stores of one name in one worker would answer each other's requests.
  */
 export function limitStores(redis?: { connection: RedisConnection; logger: Logger }): LimitStores {
-  if (redis) return (name) => redisOrMemoryStore(redis.connection, `rl:${name}:`, redis.logger);
+  if (redis) {
+    // Required here, not imported above: it brings ioredis (about 10 MB of memory), which a server without REDIS_URL never needs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { redisOrMemoryStore } = require('./rate-limit-fallback-store') as typeof import('./rate-limit-fallback-store');
+    return (name) => redisOrMemoryStore(redis.connection, `rl:${name}:`, redis.logger);
+  }
   if (cluster.isWorker) return (name) => new ClusterMemoryStoreWorker({ prefix: name });
   return () => new MemoryStore();
 }
