@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import dotenv from 'dotenv';
 import { ConfigError, Env, loadConfig } from '../../config';
 import { parseDurationSeconds } from '../../config/duration';
 
@@ -226,6 +229,24 @@ describe('loadConfig', () => {
 
   it('keeps each origin once, however it was spelled', () => {
     expect(loadConfig({ CORS_ORIGINS: 'https://a.example, HTTPS://A.example:443/' }).corsOrigins).toEqual(['https://a.example']);
+  });
+});
+
+describe('.env.example', () => {
+  it('is a configuration the server accepts, naming every variable the README documents in its tables', () => {
+    const example = dotenv.parse(readFileSync(path.join(__dirname, '../../.env.example')));
+    expect(() => loadConfig(example)).not.toThrow();
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    // Every `NAME` in the first cell of the rows of a "| Variable |" table.
+    const documented: string[] = [];
+    let inVariables = false;
+    for (const line of readme.split('\n')) {
+      if (!line.startsWith('|')) inVariables = false;
+      else if (line.startsWith('| Variable |')) inVariables = true;
+      else if (inVariables) documented.push(...[...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]));
+    }
+    expect(documented.length).toBeGreaterThan(20);
+    expect(documented.filter((name) => !(name in example))).toEqual([]);
   });
 });
 
