@@ -17,6 +17,10 @@ const TARGET = { host: REDIS.hostname, port: Number(REDIS.port || 6379) };
 /** The client's next event of this name (events.once would reject on the 'error' events a refused attempt also emits). */
 const next = (connection: RedisConnection, event: 'ready' | 'reconnecting') => new Promise<void>((resolve) => connection.client.once(event, () => resolve()));
 
+/** Resolves once the client has lost its connection (at once when it has already). */
+const lost = (connection: RedisConnection) =>
+  connection.client.status === 'ready' ? new Promise<void>((resolve) => connection.client.once('close', () => resolve())) : Promise.resolve();
+
 const isOutage = (record: LogRecord) => record.level === LEVEL.warn && /^redis unreachable/.test(record.msg);
 const isBack = (record: LogRecord) => record.level === LEVEL.info && /^redis is back/.test(record.msg);
 
@@ -44,6 +48,8 @@ describeOnRedis('createRedisConnection (app/redis.ts)', () => {
 
   it('refuses a command at once while Redis is down (no offline queue) and reconnects by itself', async () => {
     await proxy.cut();
+    // The client learns of the cut when its socket closes, a turn or more after cut() returns.
+    await lost(connection);
     await log.waitFor(isOutage);
     expect(connection.status()).toBe('down');
     await expect(connection.client.ping()).rejects.toThrow(/enableOfflineQueue/);
