@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseDurationSeconds } from './duration';
+import { parseHost, parseRedisUrl, parseTrustProxy, parseWebConcurrency } from './parsers';
+import { parsePublicUrl } from './public-url';
+import { parseIntrospectionClients, IntrospectionClient } from './introspection-clients';
+import { parseSigning, JwtAlgorithm } from './signing';
 import { parseDatabaseUrl, DatabaseTarget } from './database-url';
 import { normalizeOrigin } from './origin';
 
@@ -24,7 +27,13 @@ export interface Config {
   /** The address to listen on; null = every interface (Node's default: `::`, or `0.0.0.0` without IPv6). */
   host: string | null;
   database: DatabaseTarget;
-  jwt: { secret: string; secretGenerated: boolean; issuer: string; audience: string };
+  /** `secret` signs HS256 tokens and keys the refresh-token successors whatever the algorithm. */
+  jwt: { secret: string; secretGenerated: boolean; issuer: string; audience: string; algorithm: JwtAlgorithm };
+  signingKeys: { encryptionSecret: string; jwksMaxAge: number };
+  /** PUBLIC_URL without a trailing slash: the base of the URLs the server publishes. */
+  publicUrl: string;
+  /** INTROSPECTION_CLIENTS; none = POST /token/introspect is off (404). */
+  introspectionClients: IntrospectionClient[];
   accessTokenTtl: number; // seconds
   refreshTokenTtl: number; // seconds
   refreshReuseInterval: number; // seconds
@@ -182,17 +191,26 @@ export function loadConfig(env: Env): Readonly<Config> {
   const seed = read('SEED_DEMO_USER');
   if (seed !== undefined && !['true', 'false'].includes(seed)) problems.push(`SEED_DEMO_USER must be true or false (got "${seed}")`);
 
+  const port = integer('PORT', 3000, 0, 65535);
+  const publicUrl = parsePublicUrl(read('PUBLIC_URL'), port, problems);
+  const signing = parseSigning(read, nodeEnv, problems);
+
   const config: Config = {
     env: nodeEnv,
-    port: integer('PORT', 3000, 0, 65535),
+    port,
     host: parseHost(read('HOST'), nodeEnv, problems),
     database: database ?? { dialect: 'sqlite', storage: ':memory:' },
     jwt: {
       secret,
       secretGenerated,
-      issuer: read('JWT_ISSUER') ?? 'auth-server',
+      // RFC 8414 section 2 and RFC 9068 section 4: the `iss` of tokens is the issuer URL of the server metadata.
+      issuer: read('JWT_ISSUER') ?? publicUrl,
       audience: read('JWT_AUDIENCE') ?? 'auth-server-api',
+      algorithm: signing.algorithm,
     },
+    signingKeys: { encryptionSecret: signing.keyEncryptionSecret, jwksMaxAge: duration('JWKS_MAX_AGE', 600, 0, 86400) },
+    publicUrl,
+    introspectionClients: parseIntrospectionClients(read('INTROSPECTION_CLIENTS'), problems),
     accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60, 1, MAX_SECONDS.accessTokenTtl),
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1, MAX_SECONDS.refreshTokenTtl),
     refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0, MAX_SECONDS.refreshReuseInterval),
@@ -217,48 +235,6 @@ export function loadConfig(env: Env): Readonly<Config> {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
-}
-
-/**
- * HOST: the address to listen on, an IP address or a host name. Unset, only
- * production listens on every interface; development and test listen on loopback,
- * so a deployment that forgot NODE_ENV=production (demo user johndoe/secret, a
- * random JWT secret) is not reachable from the network.
- */
-function parseHost(raw: string | undefined, nodeEnv: NodeEnv, problems: string[]): string | null {
-  if (raw === undefined) return nodeEnv === 'production' ? null : '127.0.0.1';
-  if (isIP(raw) !== 0) return raw;
-  // A host name is what the URL parser keeps as a hostname unchanged: no scheme, port or path. (IPv6 goes without brackets.)
-  if (!raw.startsWith('[') && URL.canParse(`http://${raw}`) && new URL(`http://${raw}`).hostname === raw.toLowerCase()) return raw;
-  problems.push(`HOST must be an IP address (IPv6 without brackets) or a host name to listen on, such as 127.0.0.1, 0.0.0.0 or :: (got "${raw}")`);
-  return null;
-}
-
-/** WEB_CONCURRENCY: a worker count, or `auto` for one per CPU. */
-function parseWebConcurrency(raw: string | undefined, problems: string[]): number {
-  if (raw === undefined) return 1;
-  if (raw === 'auto') return availableParallelism();
-  if (/^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 256) return Number(raw);
-  problems.push(`WEB_CONCURRENCY must be a whole number from 1 to 256, or auto for one worker per CPU (got "${raw}")`);
-  return 1;
-}
-
-/** REDIS_URL: redis:// or rediss:// (TLS). */
-function parseRedisUrl(raw: string | undefined, problems: string[]): string | null {
-  if (raw === undefined) return null;
-  if (URL.canParse(raw) && ['redis:', 'rediss:'].includes(new URL(raw).protocol)) return raw;
-  problems.push('REDIS_URL must be redis://[user:password@]host[:port][/db] or rediss://… (got something else)');
-  return null;
-}
-
-/** TRUST_PROXY: unset/false = trust nobody; true; a hop count; or addresses/subnets for Express. */
-function parseTrustProxy(raw: string | undefined, problems: string[]): boolean | number | string {
-  if (raw === undefined || raw === 'false') return false;
-  if (raw === 'true') return true;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  if (/^[\w.:/, -]+$/.test(raw)) return raw;
-  problems.push(`TRUST_PROXY must be true, false, a hop count or a list of addresses (got "${raw}")`);
-  return false;
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
