@@ -31,6 +31,7 @@ import { createLogger } from './logger';
 import type { InvalidationChannel } from './invalidation/channel';
 import { publicDir } from './public-dir';
 import type { RedisConnection } from './redis';
+import { createKeyRing } from './keys';
 import { createAccessTokenService } from './services/access-token.service';
 import { createPasswordService } from './services/password.service';
 import { createRefreshTokenService } from './services/refresh-token.service';
@@ -64,12 +65,13 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices({ config, db, clock = systemClock, channel }: AppDeps) {
   const passwords = createPasswordService(config.argon2, config.threadPool.hashConcurrency);
   const sessions = createSessionStateService(db, channel);
-  const accessTokens = createAccessTokenService(config, clock);
+  const keys = createKeyRing(config, db, channel);
+  const accessTokens = createAccessTokenService(config, clock, keys);
   const refreshTokens = createRefreshTokenService(config, db, clock);
   const users = createUserService(db, passwords, refreshTokens);
   const userAdmin = createUserAdminService(db, sessions, refreshTokens, users, clock);
   const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
-  return { passwords, sessions, accessTokens, refreshTokens, users, userAdmin, tokens };
+  return { passwords, sessions, keys, accessTokens, refreshTokens, users, userAdmin, tokens };
 }
 
 /** The Express app. It never listens: server.ts does, and tests hand it to supertest. */

@@ -4,7 +4,7 @@ import type { PassportInstance } from '../app/auth/passport';
 import type { AuthenticatedUser, RefusalInfo } from '../app/auth/types';
 import { accountDisabled, invalidAccessToken, invalidCredentials, invalidRequest, missingAccessToken } from '../app/errors';
 
-/** A refusal from passport-jwt is a jsonwebtoken error or our own info (expiry included: app/auth/strategies/jwt.strategy.ts); map it to a stable code. */
+/** A refusal from the JWT strategy (app/auth/strategies/jwt.strategy.ts) carries its reason; map it to a stable code. */
 function accessRefusal(info: unknown) {
   const code = (info as RefusalInfo | undefined)?.code;
   if (code === 'token_expired' || code === 'token_revoked' || code === 'token_stale' || code === 'account_disabled') return invalidAccessToken(code, (info as RefusalInfo).message);

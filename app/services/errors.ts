@@ -56,3 +56,10 @@ export class LastAdmin extends ServiceError {
 export class InvalidCursor extends ServiceError {
   readonly code = 'cursor_invalid';
 }
+
+/** An access token that is not one of ours (forged, malformed, another issuer or key) or has expired. */
+export class AccessTokenRefused extends ServiceError {
+  constructor(readonly code: 'token_invalid' | 'token_expired', description: string) {
+    super(description);
+  }
+}

@@ -10,6 +10,9 @@ import path from 'node:path';
  *   function). Fixed in 9.0.0.
  * - jws < 4.0.1 (3.x < 3.2.3): CVE-2025-65945 / GHSA-869p-cjfg-cm3x (HMAC verify
  *   with an empty secret). Fixed in 4.0.1; jsonwebtoken 9.0.3 requires it.
+ * - jose < 5.2.3 (4.x < 4.15.5): CVE-2024-28176 (unbounded JWE decompression).
+ *   The server verifies its access tokens with jose; jsonwebtoken and passport-jwt
+ *   are what the resource-server example (examples/resource-server/) guards with.
  * The forged-token tests check the behaviour; this checks what is installed.
  */
 function installedVersion(name: string, from = path.resolve(__dirname, '../..')): string {
@@ -29,6 +32,10 @@ describe('JWT library versions', () => {
     expect(atLeast(ours, '9.0.0')).toBe(true);
     const passportJwtDir = path.dirname(require.resolve('passport-jwt/package.json'));
     expect(installedVersion('jsonwebtoken', passportJwtDir)).toBe(ours);
+  });
+
+  it('has jose at 5.2.3 or later, the library the server verifies access tokens with', () => {
+    expect(atLeast(installedVersion('jose'), '5.2.3')).toBe(true);
   });
 
   it('has jws at 4.0.1 or later under jsonwebtoken', () => {

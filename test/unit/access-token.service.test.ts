@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import { secretKeyRing } from '../../app/keys/key-ring';
 import { createAccessTokenService } from '../../app/services/access-token.service';
 import { loadConfig } from '../../config';
 import { TEST_ENV, TEST_SECRET } from '../helpers/app';
@@ -9,7 +10,7 @@ describe('access token service', () => {
 
   it('signs iat and exp from the injected clock', () => {
     const clock = fakeClock(new Date('2030-01-01T00:00:00Z'));
-    const { token, expiresIn } = createAccessTokenService(config, clock).sign({ id: 'user-1', sessionVersion: 3, role: 'admin' });
+    const { token, expiresIn } = createAccessTokenService(config, clock, secretKeyRing(TEST_SECRET)).sign({ id: 'user-1', sessionVersion: 3, role: 'admin' });
     const claims = jwt.decode(token) as jwt.JwtPayload;
     expect(expiresIn).toBe(300);
     expect(claims.iat).toBe(Date.parse('2030-01-01T00:00:00Z') / 1000);
@@ -20,18 +21,35 @@ describe('access token service', () => {
   });
 
   it('gives each token its own jti', () => {
-    const service = createAccessTokenService(config, fakeClock());
+    const service = createAccessTokenService(config, fakeClock(), secretKeyRing(TEST_SECRET));
     const a = jwt.decode(service.sign({ id: 'u', sessionVersion: 0, role: 'user' }).token) as jwt.JwtPayload;
     const b = jwt.decode(service.sign({ id: 'u', sessionVersion: 0, role: 'user' }).token) as jwt.JwtPayload;
     expect(a.jti).not.toBe(b.jti);
   });
 
-  it('verifies only with its pinned algorithm, issuer and audience', () => {
-    const service = createAccessTokenService(config, fakeClock());
+  it('signs HS256 tokens that verify with the secret, its issuer and audience only', () => {
+    const service = createAccessTokenService(config, fakeClock(), secretKeyRing(TEST_SECRET));
     const { token } = service.sign({ id: 'u', sessionVersion: 0, role: 'user' });
-    expect(() => jwt.verify(token, service.key, service.verifyOptions)).not.toThrow();
-    expect(() => jwt.verify(token, TEST_SECRET, { ...service.verifyOptions, issuer: 'someone-else' })).toThrow(/issuer/);
-    expect(() => jwt.verify(token, TEST_SECRET, { ...service.verifyOptions, audience: 'another-api' })).toThrow(/audience/);
-    expect(service.verifyOptions.algorithms).toEqual(['HS256']);
+    const pinned = { algorithms: ['HS256' as const], issuer: config.jwt.issuer, audience: config.jwt.audience };
+    expect(jwt.decode(token, { complete: true })?.header).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+    expect(() => jwt.verify(token, TEST_SECRET, pinned)).not.toThrow();
+    expect(() => jwt.verify(token, TEST_SECRET, { ...pinned, issuer: 'someone-else' })).toThrow(/issuer/);
+    expect(() => jwt.verify(token, TEST_SECRET, { ...pinned, audience: 'another-api' })).toThrow(/audience/);
+  });
+
+  it('verifies its own tokens, and refuses them from their exp on by its clock', async () => {
+    const clock = fakeClock(new Date('2030-01-01T00:00:00Z'));
+    const service = createAccessTokenService(config, clock, secretKeyRing(TEST_SECRET));
+    const { token } = service.sign({ id: 'u', sessionVersion: 2, role: 'user' });
+    await expect(service.verify(token)).resolves.toMatchObject({ sub: 'u', ver: 2, roles: ['user'] });
+    clock.advance('5m');
+    await expect(service.verify(token)).rejects.toMatchObject({ code: 'token_expired' });
+  });
+
+  it('refuses a token signed with another secret, even once a good one was remembered', async () => {
+    const service = createAccessTokenService(config, fakeClock(), secretKeyRing(TEST_SECRET));
+    const other = createAccessTokenService(config, fakeClock(), secretKeyRing('another-secret-that-is-32-bytes-long!!'));
+    await service.verify(service.sign({ id: 'u', sessionVersion: 0, role: 'user' }).token);
+    await expect(service.verify(other.sign({ id: 'u', sessionVersion: 0, role: 'user' }).token)).rejects.toMatchObject({ code: 'token_invalid' });
   });
 });
