@@ -9,7 +9,11 @@ import { combineChannels, InvalidationChannel, singleProcessChannel } from './in
 import { clusterWorkerChannel } from './invalidation/cluster-channel';
 import { postgresChannel } from './invalidation/postgres-channel';
 import type { RedisConnection } from './redis';
+import { systemClock } from './clock';
+import { createKeyRing } from './keys';
 import { createPasswordService } from './services/password.service';
+import { createSigningKeyService } from './services/signing-key.service';
+import { isAsymmetric } from '../config/signing';
 
 export interface BootedApp {
   app: Express;
@@ -46,6 +50,26 @@ export async function prepareDatabase(db: Database, config: Readonly<Config>, lo
       logger.info(`empty database: seeded demo ${account.kind} ${account.username} / ${account.password} (development only)`);
     }
   }
+  if (isAsymmetric(config.jwt.algorithm)) await prepareSigningKeys(db, config, logger);
+}
+
+/**
+ * Outside production an empty key table gets a `current` and a `next` key; in
+ * production the operator makes them (`npm run keys -- rotate`). Either way the
+ * start goes no further without a `current` key this process can decrypt: a
+ * cluster primary finds out before forking workers that would each fail.
+ */
+async function prepareSigningKeys(db: Database, config: Readonly<Config>, logger: Logger): Promise<void> {
+  if (config.env !== 'production') {
+    const created = await createSigningKeyService(config, db, systemClock).ensureKeys();
+    if (created) logger.info({ kids: created.created, algorithm: config.jwt.algorithm }, 'no signing keys: created a current and a next key (development only)');
+  }
+  const ring = createKeyRing({ config, db, clock: systemClock });
+  try {
+    await ring.ready();
+  } finally {
+    ring.close();
+  }
 }
 
 /**
@@ -81,7 +105,8 @@ export async function bootApp(config: Readonly<Config>, logger: Logger, { worker
     if (!worker) await prepareDatabase(db, config, logger);
     channel = await openChannel(config, logger, worker);
     // Once: the services register model hooks and hold the session cache the app must share.
-    const services = createServices({ config, db, channel });
+    const services = createServices({ config, db, channel, logger });
+    await services.keys.ready();
     return { app: createApp({ config, db, logger, services, redis: redis ?? undefined }), db, channel, redis };
   } catch (error) {
     await channel?.close();

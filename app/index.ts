@@ -39,6 +39,7 @@ import { createAccessTokenService } from './services/access-token.service';
 import { createIntrospectionService } from './services/introspection.service';
 import { createPasswordService } from './services/password.service';
 import { createRefreshTokenService } from './services/refresh-token.service';
+import { createSigningKeyService } from './services/signing-key.service';
 import { createSessionStateService } from './services/session-state.service';
 import { createTokenService } from './services/token.service';
 import { createUserService } from './services/user.service';
@@ -66,17 +67,18 @@ export type Services = ReturnType<typeof createServices>;
  * server. Each call registers model hooks for a session cache of its own, so build
  * them once per app and hand that one set to whatever else needs a service.
  */
-export function createServices({ config, db, clock = systemClock, channel }: AppDeps) {
+export function createServices({ config, db, clock = systemClock, channel, logger }: AppDeps) {
   const passwords = createPasswordService(config.argon2, config.threadPool.hashConcurrency);
   const sessions = createSessionStateService(db, channel);
-  const keys = createKeyRing(config, db, channel);
+  const keys = createKeyRing({ config, db, clock, channel, logger });
+  const signingKeys = createSigningKeyService(config, db, clock);
   const accessTokens = createAccessTokenService(config, clock, keys);
   const refreshTokens = createRefreshTokenService(config, db, clock);
   const users = createUserService(db, passwords, refreshTokens);
   const userAdmin = createUserAdminService(db, sessions, refreshTokens, users, clock);
   const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
   const introspection = createIntrospectionService(accessTokens, sessions, refreshTokens);
-  return { passwords, sessions, keys, accessTokens, refreshTokens, users, userAdmin, tokens, introspection };
+  return { passwords, sessions, keys, signingKeys, accessTokens, refreshTokens, users, userAdmin, tokens, introspection };
 }
 
 /** The Express app. It never listens: server.ts does, and tests hand it to supertest. */

@@ -203,8 +203,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     jwt: {
       secret,
       secretGenerated,
-      // RFC 8414 section 2 and RFC 9068 section 4: the `iss` of tokens is the issuer URL of the server metadata.
-      issuer: read('JWT_ISSUER') ?? publicUrl,
+      // RFC 8414 section 2 and RFC 9068 section 4 want the `iss` of tokens to be the issuer URL of the server
+      // metadata: PUBLIC_URL once it is set. Not its localhost default, which differs with PORT: instances
+      // behind one balancer would each refuse the others' tokens.
+      issuer: read('JWT_ISSUER') ?? (read('PUBLIC_URL') === undefined ? 'auth-server' : publicUrl),
       audience: read('JWT_AUDIENCE') ?? 'auth-server-api',
       algorithm: signing.algorithm,
     },

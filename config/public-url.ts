@@ -1,6 +1,6 @@
 /**
  * PUBLIC_URL: where clients reach this server, the base of every URL it publishes
- * (server metadata, the JWKS address) and the default `iss` of its tokens. Only
+ * (server metadata, the JWKS address) and, when set, the default `iss` of its tokens. Only
  * an origin with an optional path; the trailing slash is dropped so paths append cleanly.
  */
 export function parsePublicUrl(raw: string | undefined, port: number, problems: string[]): string {

@@ -16,6 +16,12 @@ export interface InvalidationChannel {
    * cache must not be trusted then, and every check reads the database.
    */
   isLive(): boolean;
+  /**
+   * The handler for changes to the signing keys (app/keys/database-key-ring.ts),
+   * where the channel carries them: PostgreSQL notifies them as it does session
+   * changes. Also called whenever such a notice may have been missed (a reconnect).
+   */
+  listenForKeyChanges?(onChange: () => void): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +39,7 @@ export function combineChannels(channels: InvalidationChannel[]): InvalidationCh
   return {
     announce: (userId) => channels.forEach((channel) => channel.announce(userId)),
     listen: (onNotice) => channels.forEach((channel) => channel.listen(onNotice)),
+    listenForKeyChanges: (onChange) => channels.forEach((channel) => channel.listenForKeyChanges?.(onChange)),
     isLive: () => channels.every((channel) => channel.isLive()),
     close: async () => {
       await Promise.all(channels.map((channel) => channel.close()));

@@ -4,6 +4,8 @@ import type { InvalidationChannel, SessionStateNotice } from './channel';
 
 /** The channel migration 008's trigger notifies, with the user's id as payload. */
 export const SESSION_STATE_CHANNEL = 'auth_session_state';
+/** The channel migration 009's trigger notifies on any change to the signing keys. */
+export const SIGNING_KEYS_CHANNEL = 'auth_signing_keys';
 
 /**
  * Timing of the listening connection. A connection that dies says so at once
@@ -23,6 +25,7 @@ export const LISTENER_TIMING = { heartbeatMs: 5_000, heartbeatTimeoutMs: 2_000, 
  */
 export function postgresChannel(url: string, logger: Logger, timing = LISTENER_TIMING): InvalidationChannel & { ready(): Promise<void> } {
   let onNotice: (userId: SessionStateNotice) => void = () => undefined;
+  let onKeyChange: () => void = () => undefined;
   let client: Client | null = null;
   let live = false;
   let closed = false;
@@ -55,10 +58,11 @@ export function postgresChannel(url: string, logger: Logger, timing = LISTENER_T
     current.on('end', () => down(current));
     current.on('notification', (message) => {
       if (message.channel === SESSION_STATE_CHANNEL) onNotice(message.payload || null);
+      else if (message.channel === SIGNING_KEYS_CHANNEL) onKeyChange();
     });
     try {
       await current.connect();
-      await current.query(`LISTEN ${SESSION_STATE_CHANNEL}`);
+      await current.query(`LISTEN ${SESSION_STATE_CHANNEL}; LISTEN ${SIGNING_KEYS_CHANNEL}`);
     } catch (error) {
       down(current, error);
       throw error;
@@ -66,6 +70,7 @@ export function postgresChannel(url: string, logger: Logger, timing = LISTENER_T
     if (client !== current) return;
     // Whatever was notified while no connection listened is unknown: start afresh.
     onNotice(null);
+    onKeyChange();
     live = true;
     failures = 0;
     if (wasDown) logger.info('the PostgreSQL notice channel is back');
@@ -92,6 +97,9 @@ export function postgresChannel(url: string, logger: Logger, timing = LISTENER_T
     announce: () => undefined,
     listen(handler) {
       onNotice = handler;
+    },
+    listenForKeyChanges(handler) {
+      onKeyChange = handler;
     },
     isLive: () => live,
     /** Resolves once listening (or rejects when the first attempt failed; it keeps retrying). */

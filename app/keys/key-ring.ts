@@ -28,6 +28,8 @@ export interface JwkSet {
 export interface KeyRing {
   /** Resolves once the keys are in memory; sign() needs it. */
   ready(): Promise<void>;
+  /** Reads the keys again now (they are also read on a timer and on notices). */
+  reload(): Promise<void>;
   signer(): TokenSigner;
   /** The key for a token's protected header, or undefined: unknown `kid`, or an algorithm other than its key's. */
   verificationKey(header: { alg?: string; kid?: string }): Promise<VerificationKey | undefined>;
@@ -45,6 +47,7 @@ export function secretKeyRing(secret: string): KeyRing {
   const signer: TokenSigner = { alg: 'HS256', key };
   return {
     ready: async () => undefined,
+    reload: async () => undefined,
     signer: () => signer,
     verificationKey: async ({ alg, kid }) => (alg === 'HS256' && kid === undefined ? signer : undefined),
     jwks: () => ({ keys: [] }),

@@ -24,6 +24,8 @@ export interface AccessTokenClaims {
 }
 
 export interface AccessTokenService {
+  /** Resolves once the signing keys are in memory. */
+  ready(): Promise<void>;
   /** A token for the subject, living ACCESS_TOKEN_TTL (or `ttl` seconds, for the test kit). Needs the key ring ready. */
   sign(subject: { id: string; sessionVersion: number; role: string }, options?: { ttl?: number }): { token: string; expiresIn: number };
   /**
@@ -92,6 +94,7 @@ export function createAccessTokenService(config: Readonly<Config>, clock: Clock,
   }
 
   return {
+    ready: () => keys.ready(),
     sign({ id, sessionVersion, role }, { ttl = config.accessTokenTtl } = {}) {
       const { alg, kid, key } = keys.signer();
       const iat = epochSeconds(clock.now());

@@ -63,3 +63,11 @@ export class AccessTokenRefused extends ServiceError {
     super(description);
   }
 }
+
+/** `keys rotate` before the `next` key has been published for the JWKS cache lifetime: a verifier may not have it yet. */
+export class KeyRotationTooSoon extends ServiceError {
+  readonly code = 'rotation_too_soon';
+  constructor(readonly nextKid: string, readonly waitSeconds: number) {
+    super(`the next key ${nextKid} has been published for less than JWKS_MAX_AGE: verifiers may not have fetched it yet; rotate in ${waitSeconds} s, or now with --force`);
+  }
+}

@@ -34,6 +34,7 @@ export function createTokenService(
 
   return {
     async issueFor(user) {
+      await accessTokens.ready();
       const refresh = await refreshTokens.issue(user);
       return pair(accessTokens.sign(user), refresh);
     },
@@ -41,6 +42,7 @@ export function createTokenService(
       // Signed with the session version (and role) the rotation itself read, never one read afterwards:
       // a password change or logout-all that lands after the rotation then refuses this token too.
       const refresh = await refreshTokens.rotate(refreshToken);
+      await accessTokens.ready();
       return pair(accessTokens.sign({ id: refresh.userId, sessionVersion: refresh.sessionVersion, role: refresh.role }), refresh);
     },
   };

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp, createServices, Services } from '../../app';
-import type { Clock } from '../../app/clock';
+import { Clock, systemClock } from '../../app/clock';
+import { createSigningKeyService } from '../../app/services/signing-key.service';
+import { isAsymmetric } from '../../config/signing';
 import { createLogger } from '../../app/logger';
 import { createRedisConnection, RedisConnection } from '../../app/redis';
 import { Config, Env, loadConfig } from '../../config';
@@ -79,7 +81,9 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   const db = await openDatabase(config.database);
   await migrate(db.sequelize);
   const { clock, logger, resources } = options;
+  if (isAsymmetric(config.jwt.algorithm)) await createSigningKeyService(config, db, clock ?? systemClock).ensureKeys();
   const services = createServices({ config, db, clock });
+  await services.keys.ready();
   const redisKeyPrefix = `test:${randomUUID()}:`;
   const connections: RedisConnection[] = [];
   async function connectRedis({ url = config.redisUrl ?? TEST_REDIS_URL, logger: connectionLogger = logger } = {}): Promise<RedisConnection> {

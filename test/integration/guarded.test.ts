@@ -42,7 +42,7 @@ describe.each(DIALECTS)('guarded routes (%s)', (dialect) => {
       const forged = jwt.sign({ sub: user.id, ver: 0, jti: 'x' }, 'another-secret-of-sufficient-length!!', {
         algorithm: 'HS256',
         header: { alg: 'HS256', typ: 'at+jwt' },
-        issuer: 'http://localhost:3000',
+        issuer: 'auth-server',
         audience: 'auth-server-api',
       });
       const res = await request(ctx.app).get('/protected').set('Authorization', `Bearer ${forged}`);

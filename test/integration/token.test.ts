@@ -47,7 +47,7 @@ describe.each(DIALECTS)('POST /token (%s)', (dialect) => {
       iat: expect.any(Number),
       exp: (claims.iat as number) + 900,
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      iss: 'http://localhost:3000',
+      iss: 'auth-server',
       aud: 'auth-server-api',
     });
     expect(typeof claims.sub).toBe('string');

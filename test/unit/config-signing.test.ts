@@ -5,11 +5,11 @@ const SECRET = 'x'.repeat(32);
 const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET };
 
 describe('loadConfig: signing, publishing and introspection', () => {
-  it('signs HS256 by default, publishes under http://localhost:PORT, and issues tokens as that URL', () => {
+  it('signs HS256 by default, publishes under http://localhost:PORT, and keeps the issuer auth-server until PUBLIC_URL is set', () => {
     const config = loadConfig({ PORT: '4100' });
     expect(config.jwt.algorithm).toBe('HS256');
     expect(config.publicUrl).toBe('http://localhost:4100');
-    expect(config.jwt.issuer).toBe('http://localhost:4100');
+    expect(config.jwt.issuer).toBe('auth-server');
     expect(config.signingKeys).toEqual({ encryptionSecret: DEVELOPMENT_KEY_ENCRYPTION_SECRET, jwksMaxAge: 600 });
     expect(config.introspectionClients).toEqual([]);
   });
