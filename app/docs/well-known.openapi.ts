@@ -38,7 +38,7 @@ export const wellKnownDocs: ApiDocs = {
       description: 'RFC 8414 section 2. Every URL starts with PUBLIC_URL.',
       required: ['issuer', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'grant_types_supported', 'response_types_supported'],
       properties: {
-        issuer: url('The `iss` of every access token: JWT_ISSUER, or PUBLIC_URL'),
+        issuer: { type: 'string', description: 'The `iss` of every access token: JWT_ISSUER, else PUBLIC_URL, else auth-server' },
         token_endpoint: url('POST /token'),
         jwks_uri: url('GET /.well-known/jwks.json'),
         revocation_endpoint: url('POST /token/revoke'),

@@ -18,7 +18,8 @@ export interface ServerMetadata {
 /**
  * The server metadata of GET /.well-known/oauth-authorization-server, from config
  * alone (so built once). Every URL starts with PUBLIC_URL; the issuer is the `iss`
- * of the tokens (JWT_ISSUER, PUBLIC_URL by default), as RFC 8414 section 3.3 asks.
+ * of the tokens, as RFC 8414 section 3.3 asks (JWT_ISSUER, else PUBLIC_URL, else
+ * auth-server: no URL, so a deployment that publishes metadata sets PUBLIC_URL).
  *
  * - No authorization endpoint: neither grant served (password, refresh_token) uses one.
  *   `response_types_supported` is REQUIRED all the same; its values are the

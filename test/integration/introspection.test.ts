@@ -5,13 +5,15 @@ import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { fakeClock, FakeClock } from '../helpers/clock';
 import { logStatements } from '../helpers/sql-log';
 import { createSession, createUser, login } from '../factories/user.factory';
-import { decodePart, forge, hmac, noSignature } from '../security/support/jwt-forge';
+import { asymmetric, attackerKeys, decodePart, forge, hmac, noSignature, Signer } from '../security/support/jwt-forge';
+import { serverKeys } from '../security/support/server-keys';
 
 /**
  * POST /token/introspect (RFC 7662) as a resource server calls it: HTTP Basic
  * credentials of a client named in INTROSPECTION_CLIENTS, a token from a real login.
  * Active only while the token would be accepted here (an access token by the guard,
- * a refresh token by rotation); anything else is exactly {"active": false}.
+ * a refresh token by rotation); anything else is exactly {"active": false}. On both
+ * dialects, with the shared secret (HS256) and with a signing key of the database (ES256).
  */
 const ORDERS = { name: 'orders-api', secret: 'orders-api-secret-of-at-least-32-bytes' };
 // A secret with characters RFC 6749 section 2.3.1 has clients form-encode inside Basic.
@@ -24,16 +26,23 @@ const basic = (name: string, secret: string) => `Basic ${Buffer.from(`${formEnco
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 type Body = Record<string, unknown>;
+const VARIANTS = DIALECTS.flatMap((dialect) => (['HS256', 'ES256'] as const).map((algorithm) => [dialect, algorithm] as const));
+const attacker = attackerKeys();
 
-describe.each(DIALECTS)('POST /token/introspect (%s)', (dialect) => {
+describe.each(VARIANTS)('POST /token/introspect (%s, %s)', (dialect, algorithm) => {
   let ctx: TestContext;
   let clock: FakeClock;
+  /** Signs as the server does: its secret, or its current private key. */
+  let serverSigner: Signer;
+  /** Signs as the server's algorithm with a key that is not the server's. */
+  const otherSigner: Signer = algorithm === 'HS256' ? hmac('sha256', 'another-secret-of-at-least-32-bytes-long') : asymmetric(attacker.ec.privateKey, { dsaEncoding: 'ieee-p1363' });
   let boss: Awaited<ReturnType<typeof createUser>>;
 
   beforeAll(async () => {
     // Whole seconds, so the `exp` an answer gives is the expiry the server stored, to the second.
     clock = fakeClock(new Date(Math.floor(Date.now() / 1000) * 1000));
-    ctx = await createTestContext({ dialect, clock, env: { INTROSPECTION_CLIENTS: CLIENTS, REFRESH_TOKEN_TTL: '1h' } });
+    ctx = await createTestContext({ dialect, clock, env: { JWT_ALGORITHM: algorithm, INTROSPECTION_CLIENTS: CLIENTS, REFRESH_TOKEN_TTL: '1h' } });
+    serverSigner = algorithm === 'HS256' ? hmac('sha256', ctx.config.jwt.secret) : asymmetric((await serverKeys(ctx.db, ctx.config)).current.privateKey, { dsaEncoding: 'ieee-p1363' });
     boss = await createUser(ctx.db, { role: 'admin' });
   });
   afterAll(() => ctx.close());
@@ -51,6 +60,18 @@ describe.each(DIALECTS)('POST /token/introspect (%s)', (dialect) => {
   };
   // A fresh login each time: tests move the clock past any earlier access token's life.
   const asAdmin = async () => bearer((await login(ctx.app, boss.username, boss.password)).access_token);
+  /**
+   * Another app over the same database and clock, with other settings; once its key
+   * ring has read the signing keys (they appear in its JWKS), so it can sign.
+   */
+  const appWith = async (env: Record<string, string | undefined>): Promise<Express> => {
+    const app = ctx.appWith({ clock, env });
+    const deadline = Date.now() + 5_000;
+    while (algorithm !== 'HS256' && (await request(app).get('/.well-known/jwks.json')).body.keys.length === 0) {
+      if (Date.now() > deadline) throw new Error('the key ring of the new app did not load within 5 s');
+    }
+    return app;
+  };
   const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
 
   describe('an active token', () => {
@@ -163,7 +184,7 @@ describe.each(DIALECTS)('POST /token/introspect (%s)', (dialect) => {
     });
 
     it('once the session has reached SESSION_MAX_LIFETIME, the refresh token’s own expiry still ahead', async () => {
-      const app = ctx.appWith({ clock, env: { SESSION_MAX_LIFETIME: '30m' } });
+      const app = await appWith({ SESSION_MAX_LIFETIME: '30m' });
       const { username, password } = await createUser(ctx.db);
       const tokens = await login(app, username, password);
       expect((await introspect({ token: tokens.refresh_token }, { app })).body.exp).toBe(nowSeconds() + 30 * 60);
@@ -248,12 +269,21 @@ describe.each(DIALECTS)('POST /token/introspect (%s)', (dialect) => {
       await expectInactive(tokens.refresh_token);
     });
 
+    it('for nothing else: the same claims signed the same way are active (the forger below is right)', async () => {
+      const { tokens } = await createSession(ctx.app, ctx.db);
+      const copy = forge(decodePart(tokens.access_token, 0), { ...decodePart(tokens.access_token, 1), jti: 'another-jti' }, serverSigner);
+      expect((await introspect({ token: copy })).body).toMatchObject({ active: true, jti: 'another-jti' });
+    });
+
     it.each([
-      ['signed with another secret', (t: string) => forge(decodePart(t, 0), decodePart(t, 1), hmac('sha256', 'another-secret-of-at-least-32-bytes-long'))],
+      ['signed with another key', (t: string) => forge(decodePart(t, 0), decodePart(t, 1), otherSigner)],
       ['with alg none', (t: string) => forge({ ...decodePart(t, 0), alg: 'none' }, decodePart(t, 1), noSignature)],
       ['with its payload changed', (t: string) => `${t.split('.')[0]}.${Buffer.from(JSON.stringify({ ...decodePart(t, 1), roles: ['admin'] })).toString('base64url')}.${t.split('.')[2]}`],
       ['with its signature cut off', (t: string) => t.split('.').slice(0, 2).join('.')],
-      ['of another issuer', (t: string) => forge(decodePart(t, 0), { ...decodePart(t, 1), iss: 'https://elsewhere.example' }, hmac('sha256', ctx.config.jwt.secret))],
+      ['of another issuer', (t: string) => forge(decodePart(t, 0), { ...decodePart(t, 1), iss: 'https://elsewhere.example' }, serverSigner)],
+      ['for another audience', (t: string) => forge(decodePart(t, 0), { ...decodePart(t, 1), aud: 'another-api' }, serverSigner)],
+      ['of an older session version', (t: string) => forge(decodePart(t, 0), { ...decodePart(t, 1), ver: -1 }, serverSigner)],
+      ['that is no access token (typ)', (t: string) => forge({ ...decodePart(t, 0), typ: 'JWT' }, decodePart(t, 1), serverSigner)],
     ])('for an access token %s', async (_name, bend) => {
       const { tokens } = await createSession(ctx.app, ctx.db);
       await expectInactive(bend(tokens.access_token));
@@ -317,7 +347,7 @@ describe.each(DIALECTS)('POST /token/introspect (%s)', (dialect) => {
 
   describe('off without INTROSPECTION_CLIENTS', () => {
     it('answers 404 like any unknown route, even to credentials that work elsewhere', async () => {
-      const app = ctx.appWith({ clock, env: { INTROSPECTION_CLIENTS: undefined } });
+      const app = await appWith({ INTROSPECTION_CLIENTS: undefined });
       const { tokens } = await createSession(app, ctx.db);
       const res = await introspect({ token: tokens.access_token }, { app });
       expect(res.status).toBe(404);

@@ -1,7 +1,9 @@
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/app';
 import { createUser, login } from '../factories/user.factory';
 import { decodePart } from '../security/support/jwt-forge';
+import { serverKeys } from '../security/support/server-keys';
 
 /**
  * What other services read without credentials: the key set (RFC 7517) and the
@@ -25,12 +27,7 @@ describe('well-known documents', () => {
       expect(res.headers['cache-control']).toBe('public, max-age=600');
       expect(res.headers).not.toHaveProperty('pragma');
       expect(res.body).toEqual({ keys: [] });
-    });
-
-    it('holds no private key member', async () => {
-      const { keys } = (await request(ctx.app).get('/.well-known/jwks.json')).body as { keys: Array<Record<string, unknown>> };
-      for (const key of keys) for (const member of PRIVATE_MEMBERS) expect(key).not.toHaveProperty(member);
-      expect(JSON.stringify(keys)).not.toContain(ctx.config.jwt.secret);
+      expect(res.text).not.toContain(ctx.config.jwt.secret);
     });
 
     it('takes its max-age from JWKS_MAX_AGE', async () => {
@@ -91,11 +88,12 @@ describe('well-known documents', () => {
       expect(decodePart((await login(app, username, password)).access_token, 1).iss).toBe(body.issuer);
     });
 
-    it('defaults to http://localhost:PORT without PUBLIC_URL', async () => {
+    it('builds its URLs on http://localhost:PORT without PUBLIC_URL, and keeps the tokens’ issuer (auth-server)', async () => {
       const app = ctx.appWith({ env: { PUBLIC_URL: undefined, PORT: '4100' } });
       const { body } = await metadataOf(app);
-      expect(body.issuer).toBe('http://localhost:4100');
+      expect(body.issuer).toBe('auth-server');
       expect(body.jwks_uri).toBe('http://localhost:4100/.well-known/jwks.json');
+      expect(body.token_endpoint).toBe('http://localhost:4100/token');
     });
 
     it('names endpoints this server serves', async () => {
@@ -131,5 +129,43 @@ describe('well-known documents', () => {
       expect(Object.keys(introspect.responses).sort()).toEqual(['200', '400', '401']);
       expect(on.components.securitySchemes.basicAuth).toEqual({ type: 'http', scheme: 'basic', description: expect.any(String) });
     });
+  });
+});
+
+/**
+ * The key set in an asymmetric mode: the public halves of the keys in the database,
+ * each saying what it is for, and enough for another service to verify a real token
+ * with nothing but this document (jose, as a resource server would use it).
+ */
+const KEY_TYPES = { ES256: { kty: 'EC', crv: 'P-256' }, EdDSA: { kty: 'OKP', crv: 'Ed25519' }, RS256: { kty: 'RSA' } } as const;
+
+describe.each(['ES256', 'EdDSA', 'RS256'] as const)('GET /.well-known/jwks.json (JWT_ALGORITHM=%s)', (algorithm) => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext({ env: { JWT_ALGORITHM: algorithm, PUBLIC_URL: 'https://auth.example.com' } });
+  });
+  afterAll(() => ctx.close());
+
+  it('publishes the current and next keys, public members only, each for verifying signatures of its algorithm', async () => {
+    const res = await request(ctx.app).get('/.well-known/jwks.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('public, max-age=600');
+    const { keys } = res.body as { keys: Array<Record<string, unknown>> };
+    const stored = await serverKeys(ctx.db, ctx.config);
+    expect(keys.map((key) => key.kid).sort()).toEqual([stored.current.kid, stored.next.kid].sort());
+    for (const key of keys) {
+      expect(key).toMatchObject({ ...KEY_TYPES[algorithm], alg: algorithm, use: 'sig', key_ops: ['verify'], kid: expect.any(String) });
+      for (const member of PRIVATE_MEMBERS) expect(key).not.toHaveProperty(member);
+    }
+  });
+
+  it('is all another service needs to verify a token of the server', async () => {
+    const { username, password } = await createUser(ctx.db);
+    const tokens = await login(ctx.app, username, password);
+    const jwks = createLocalJWKSet((await request(ctx.app).get('/.well-known/jwks.json')).body);
+    const metadata = (await request(ctx.app).get('/.well-known/oauth-authorization-server')).body;
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, { issuer: metadata.issuer, audience: ctx.config.jwt.audience, algorithms: [algorithm], typ: 'at+jwt' });
+    expect(protectedHeader.kid).toBe((await serverKeys(ctx.db, ctx.config)).current.kid);
+    expect(payload.iss).toBe('https://auth.example.com');
   });
 });
