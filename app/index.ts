@@ -15,7 +15,8 @@ import { limitStores } from '../middleware/rate-limit-store';
 import { requestContext } from '../middleware/request-context';
 import { securityHeaders } from '../middleware/security-headers';
 import { requireAccessToken, requireCredentials } from '../middleware/authenticate';
-import { apiRoutes, AppResource, docsRoutes, Routes } from '../routes';
+import { requireClient } from '../middleware/require-client';
+import { apiRoutes, AppResource, docsRoutes, Routes, wellKnownRoutes } from '../routes';
 import { APP_RESOURCES } from '../routes/app.routes';
 import { installGuards } from './auth/guards';
 import { createPassport } from './auth/passport';
@@ -23,9 +24,11 @@ import { Clock, systemClock } from './clock';
 import { createAdminController } from './controllers/admin.controller';
 import { createAuthController } from './controllers/auth.controller';
 import { createHealthController } from './controllers/health.controller';
+import { createIntrospectionController } from './controllers/introspection.controller';
 import { createTokenController } from './controllers/token.controller';
 import { createTokenResponder } from './controllers/token-response';
 import { createUserController } from './controllers/user.controller';
+import { createWellKnownController } from './controllers/well-known.controller';
 import { declareRequestFields } from './http-server';
 import { createLogger } from './logger';
 import type { InvalidationChannel } from './invalidation/channel';
@@ -33,6 +36,7 @@ import { publicDir } from './public-dir';
 import type { RedisConnection } from './redis';
 import { createKeyRing } from './keys';
 import { createAccessTokenService } from './services/access-token.service';
+import { createIntrospectionService } from './services/introspection.service';
 import { createPasswordService } from './services/password.service';
 import { createRefreshTokenService } from './services/refresh-token.service';
 import { createSigningKeyService } from './services/signing-key.service';
@@ -73,7 +77,8 @@ export function createServices({ config, db, clock = systemClock, channel, logge
   const users = createUserService(db, passwords, refreshTokens);
   const userAdmin = createUserAdminService(db, sessions, refreshTokens, users, clock);
   const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
-  return { passwords, sessions, keys, signingKeys, accessTokens, refreshTokens, users, userAdmin, tokens };
+  const introspection = createIntrospectionService(accessTokens, sessions, refreshTokens);
+  return { passwords, sessions, keys, signingKeys, accessTokens, refreshTokens, users, userAdmin, tokens, introspection };
 }
 
 /** The Express app. It never listens: server.ts does, and tests hand it to supertest. */
@@ -103,7 +108,10 @@ export function createApp(deps: AppDeps): Express {
   if (cors) app.use(cors);
   // The web page's own files only: any other request (every API call) never waits for a file-system lookup.
   app.get(['/', '/index.html', '/styles.css', '/js/*file'], express.static(publicDir(), { index: 'index.html' }));
-  app.use(docsRoutes(resources.flatMap((resource) => (resource.docs ? [resource.docs] : []))));
+  const introspection = config.introspectionClients.length > 0;
+  app.use(docsRoutes(resources.flatMap((resource) => (resource.docs ? [resource.docs] : [])), { introspection }));
+  // Public and cacheable, so before the API's no-store.
+  app.use(wellKnownRoutes(createWellKnownController(config, services.keys)));
   app.use(noStore);
   app.use(readBody(config.bodyLimit));
   app.use(cookieParser());
@@ -114,8 +122,14 @@ export function createApp(deps: AppDeps): Express {
       user: createUserController(services.users, services.tokens, responder),
       health: createHealthController(db.sequelize, deps.redis),
       admin: createAdminController(services.userAdmin),
+      introspection: createIntrospectionController(services.introspection),
     },
-    guards: { accessToken, credentials: requireCredentials(passport), trustedOrigin: requireTrustedOrigin(config.corsOrigins) },
+    guards: {
+      accessToken,
+      credentials: requireCredentials(passport),
+      trustedOrigin: requireTrustedOrigin(config.corsOrigins),
+      introspectionClient: introspection ? requireClient(config.introspectionClients) : undefined,
+    },
     limits: {
       perIp,
       tokenGrant: refreshes.tokenGrant,

@@ -2,12 +2,14 @@ import { Router } from 'express';
 import { adminRoutes } from './admin.routes';
 import { authRoutes } from './auth.routes';
 import { healthRoutes } from './health.routes';
+import { introspectionRoutes } from './introspection.routes';
 import { tokenRoutes } from './token.routes';
 import type { AppResource, ResourceDeps, Routes } from './types';
 import { userRoutes } from './user.routes';
 
 export type { AppResource, ResourceDeps, Routes } from './types';
 export { docsRoutes } from './docs.routes';
+export { wellKnownRoutes } from './well-known.routes';
 
 /**
  * The API's table of contents: the server's routes, then the app's own resources
@@ -17,7 +19,7 @@ export { docsRoutes } from './docs.routes';
  */
 export function apiRoutes(routes: Routes, resources: readonly AppResource[], deps: ResourceDeps): Router {
   const router = Router();
-  for (const addRoutes of [tokenRoutes, authRoutes, userRoutes, adminRoutes, healthRoutes]) addRoutes(router, routes);
+  for (const addRoutes of [tokenRoutes, introspectionRoutes, authRoutes, userRoutes, adminRoutes, healthRoutes]) addRoutes(router, routes);
   for (const resource of resources) resource.routes(router, deps);
   return router;
 }

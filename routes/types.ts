@@ -4,6 +4,7 @@ import type { Clock } from '../app/clock';
 import type { createAdminController } from '../app/controllers/admin.controller';
 import type { createAuthController } from '../app/controllers/auth.controller';
 import type { createHealthController } from '../app/controllers/health.controller';
+import type { createIntrospectionController } from '../app/controllers/introspection.controller';
 import type { createTokenController } from '../app/controllers/token.controller';
 import type { createUserController } from '../app/controllers/user.controller';
 import type { ApiDocs } from '../app/docs/parts';
@@ -18,8 +19,15 @@ export interface Routes {
     user: ReturnType<typeof createUserController>;
     health: ReturnType<typeof createHealthController>;
     admin: ReturnType<typeof createAdminController>;
+    introspection: ReturnType<typeof createIntrospectionController>;
   };
-  guards: { accessToken: RequestHandler; credentials: RequestHandler; trustedOrigin: RequestHandler };
+  guards: {
+    accessToken: RequestHandler;
+    credentials: RequestHandler;
+    trustedOrigin: RequestHandler;
+    /** HTTP Basic of an INTROSPECTION_CLIENTS client (middleware/require-client.ts); undefined when none is configured. */
+    introspectionClient?: RequestHandler;
+  };
   limits: {
     /** Registrations and logins, per client IP (middleware/rate-limit.ts). */
     perIp: RequestHandler;

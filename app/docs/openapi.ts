@@ -2,6 +2,7 @@ import { mergeApiDocs } from './merge';
 import { ApiDocs, error, GUARDED, json, ref, UNAUTHORIZED } from './parts';
 import { adminPaths, adminSchemas } from './admin.openapi';
 import { schemas } from './schemas';
+import { basicAuthScheme, introspectionDocs, wellKnownDocs } from './well-known.openapi';
 
 const formOrJson = (name: keyof typeof schemas) => ({
   'application/x-www-form-urlencoded': { schema: ref(name) },
@@ -27,13 +28,22 @@ const clearsCookie = {
   'Set-Cookie': { description: 'When the refresh cookie was used: refresh_token=; Expires=Thu, 01 Jan 1970 … on both paths', schema: { type: 'string' } },
 };
 
+/** What the server serves beyond its fixed routes. */
+export interface DocumentOptions {
+  /** POST /token/introspect exists (INTROSPECTION_CLIENTS names a client). */
+  introspection?: boolean;
+}
+
 /**
  * The OpenAPI 3 document served at /openapi.json and rendered by Swagger UI at
  * /docs: the server's own routes, then each app resource's docs (`parts`, kept
- * beside its routes and listed in routes/app.routes.ts).
+ * beside its routes and listed in routes/app.routes.ts). Introspection is in it
+ * only when the route is, so the page never offers a 404.
  */
-export function buildOpenApiDocument(parts: readonly ApiDocs[] = []) {
-  return mergeApiDocs(serverDocument(), parts);
+export function buildOpenApiDocument(parts: readonly ApiDocs[] = [], { introspection = false }: DocumentOptions = {}) {
+  const document = serverDocument();
+  if (introspection) Object.assign(document.components.securitySchemes, { basicAuth: basicAuthScheme });
+  return mergeApiDocs(document, [wellKnownDocs, ...(introspection ? [introspectionDocs] : []), ...parts]);
 }
 
 function serverDocument() {

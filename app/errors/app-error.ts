@@ -7,6 +7,7 @@
 export type OAuthError =
   | 'invalid_request'
   | 'invalid_grant'
+  | 'invalid_client'
   | 'unsupported_grant_type'
   | 'invalid_token'
   | 'insufficient_scope'
@@ -26,6 +27,8 @@ export type ErrorCode =
   | 'malformed_http'
   | 'headers_too_large'
   | 'invalid_credentials'
+  /** A caller of POST /token/introspect without valid client credentials (RFC 6749 section 5.2). */
+  | 'invalid_client'
   | 'password_incorrect'
   | 'grant_type_unsupported'
   | 'token_missing'

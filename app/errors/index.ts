@@ -20,6 +20,17 @@ export const invalidCredentials = () =>
     headers: { 'WWW-Authenticate': `Bearer realm="${REALM}"` },
   });
 
+/**
+ * RFC 6749 section 5.2: client authentication failed (none sent, an unknown client, a
+ * wrong secret; one answer for all). The client tried HTTP Basic or should have, so the
+ * 401 names that scheme (RFC 7617).
+ */
+export const invalidClient = () =>
+  new AppError(401, 'invalid_client', 'invalid_client', {
+    description: 'Client authentication failed: send the credentials of an introspection client as HTTP Basic.',
+    headers: { 'WWW-Authenticate': `Basic realm="${REALM}"` },
+  });
+
 /** The right password for a disabled account: said only to someone who knows the password. */
 export const accountDisabled = () =>
   new AppError(403, 'invalid_grant', 'account_disabled', { description: 'This account is disabled.' });

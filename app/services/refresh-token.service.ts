@@ -17,11 +17,25 @@ export interface IssuedRefreshToken {
   expiresAt: Date;
 }
 
+/** A refresh token that could be exchanged now: whose it is, and until when it can be (its expiry or its session's end). */
+export interface LiveRefreshToken {
+  userId: string;
+  usableUntil: Date;
+}
+
 export interface RefreshTokenService {
   /** Starts a new session (a login) under the session version the credentials were read with. */
   issue(user: { id: string; sessionVersion: number; role: string }): Promise<IssuedRefreshToken>;
   /** Exchanges a refresh token for its successor; throws RefreshTokenRefused. */
   rotate(token: string): Promise<IssuedRefreshToken>;
+  /**
+   * The token if it is the live token of a live session (what rotate() exchanges as
+   * a first use), or null: unknown, expired, rotated already (inside the reuse grace
+   * interval too, where rotate() hands out its successor again: the token itself is
+   * spent), or of a session that ended (revoked, a newer session version, a disabled
+   * or deleted user, past SESSION_MAX_LIFETIME). Reads only: a rotated token revokes nothing here.
+   */
+  inspect(token: string): Promise<LiveRefreshToken | null>;
   /** Revokes the session the token belongs to; when `userId` is given, only if it is theirs. */
   revokeChainOf(token: string, userId?: string): Promise<boolean>;
   /** Revokes every session of the user that could still be used. */
@@ -148,6 +162,13 @@ export function createRefreshTokenService(config: Readonly<Config>, db: Database
       if (refusal) throw refusal;
       if (!state.rotatedAt) throw expired(); // live session, unrotated token: it failed the statement's `expires_at > now`
       return replay(state, state.rotatedAt, successor, now);
+    },
+
+    async inspect(token) {
+      const state = await findTokenState(db, sha256(token));
+      const now = clock.now();
+      if (!state || sessionRefusal(state, now) || state.rotatedAt || state.expiresAt.getTime() <= now.getTime()) return null;
+      return { userId: state.userId!, usableUntil: usableUntil(state.expiresAt, state.sessionCreatedAt!) };
     },
 
     async revokeChainOf(token, userId) {
