@@ -95,12 +95,11 @@ export const introspectionDocs: ApiDocs = {
       required: ['active'],
       description:
         'RFC 7662 section 2.2. Inactive (expired, revoked, rotated, forged, unknown, of a disabled user, …) is exactly {"active": false}. ' +
-        'An active access token has token_type Bearer and token_use access_token with its claims and the username; ' +
-        'an active refresh token has token_use refresh_token, sub and exp only. A resource server accepts only token_use access_token.',
+        'An active access token has token_type access_token with its claims and the username; ' +
+        'an active refresh token has token_type refresh_token, sub and exp only. A resource server accepts only token_type access_token.',
       properties: {
         active: { type: 'boolean' },
-        token_type: { type: 'string', enum: ['Bearer'], description: 'Access tokens only (RFC 6749 section 5.1)' },
-        token_use: { type: 'string', enum: ['access_token', 'refresh_token'] },
+        token_type: { type: 'string', enum: ['access_token', 'refresh_token'] },
         sub: { type: 'string', format: 'uuid', description: 'The user’s id' },
         username: { type: 'string', description: 'Access tokens only: the user’s name now' },
         roles: { type: 'array', items: { type: 'string' }, description: 'Access tokens only: the role the token carries (the user’s role now, or the token would be inactive)' },

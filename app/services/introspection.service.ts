@@ -7,20 +7,19 @@ import type { SessionState, SessionStateService } from './session-state.service'
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
 /**
- * RFC 7662 section 2.2. `token_type` is an access token type of RFC 6749 section 5.1
- * ("Bearer"), so only access tokens carry it; `token_use` tells the two kinds apart,
- * so a resource server can refuse a refresh token presented as a bearer token.
+ * RFC 7662 section 2.2. `token_type` names the kind of token, `access_token` or
+ * `refresh_token`, as the token_type_hint values do (RFC 7009 section 4.1.2), so a
+ * resource server can refuse a refresh token presented as a bearer token.
  */
 export interface ActiveAccessToken extends Omit<AccessTokenClaims, 'ver'> {
   active: true;
-  token_type: 'Bearer';
-  token_use: 'access_token';
+  token_type: 'access_token';
   username: string;
 }
 
 export interface ActiveRefreshToken {
   active: true;
-  token_use: 'refresh_token';
+  token_type: 'refresh_token';
   sub: string;
   /** When the token stops being usable: its expiry or its session's end, whichever comes first. */
   exp: number;
@@ -66,12 +65,12 @@ export function createIntrospectionService(accessTokens: AccessTokenService, ses
     if (!sessionStands(state, claims)) state = await sessions.get(claims.sub, { loadedSince: (claims.iat + 1) * 1000 });
     if (!sessionStands(state, claims)) return null;
     const { sub, roles, exp, iat, iss, aud, jti } = claims;
-    return { active: true, token_type: 'Bearer', token_use: 'access_token', sub, username: state.username, roles, exp, iat, iss, aud, jti };
+    return { active: true, token_type: 'access_token', sub, username: state.username, roles, exp, iat, iss, aud, jti };
   }
 
   async function asRefreshToken(token: string): Promise<ActiveRefreshToken | null> {
     const live = await refreshTokens.inspect(token);
-    return live && { active: true, token_use: 'refresh_token', sub: live.userId, exp: epochSeconds(live.usableUntil) };
+    return live && { active: true, token_type: 'refresh_token', sub: live.userId, exp: epochSeconds(live.usableUntil) };
   }
 
   return {

@@ -82,8 +82,7 @@ describe.each(VARIANTS)('POST /token/introspect (%s, %s)', (dialect, algorithm) 
       const claims = decodePart(tokens.access_token, 1);
       expect(res.body).toEqual({
         active: true,
-        token_type: 'Bearer',
-        token_use: 'access_token',
+        token_type: 'access_token',
         sub: user.id,
         username,
         roles: ['user'],
@@ -103,7 +102,7 @@ describe.each(VARIANTS)('POST /token/introspect (%s, %s)', (dialect, algorithm) 
       const { user, tokens } = await createSession(ctx.app, ctx.db);
       const res = await introspect({ token: tokens.refresh_token });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ active: true, token_use: 'refresh_token', sub: user.id, exp: nowSeconds() + 3600 });
+      expect(res.body).toEqual({ active: true, token_type: 'refresh_token', sub: user.id, exp: nowSeconds() + 3600 });
       expect(res.headers['cache-control']).toBe('no-store');
     });
 
@@ -134,7 +133,7 @@ describe.each(VARIANTS)('POST /token/introspect (%s, %s)', (dialect, algorithm) 
       const { user, tokens } = await createSession(ctx.app, ctx.db);
       const res = await introspect({ token: kind === 'access_token' ? tokens.access_token : tokens.refresh_token, token_type_hint: hint });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ active: true, token_use: kind, sub: user.id });
+      expect(res.body).toMatchObject({ active: true, token_type: kind, sub: user.id });
     });
 
     it('looks the hinted kind up first: an access token costs no refresh-token query unless the hint says refresh_token', async () => {
@@ -156,7 +155,7 @@ describe.each(VARIANTS)('POST /token/introspect (%s, %s)', (dialect, algorithm) 
       for (const hint of [['refresh_token'], { a: 1 }, 7, null, true]) {
         const res = await introspectJson({ token: tokens.refresh_token, token_type_hint: hint });
         expect(res.status).toBe(200);
-        expect(res.body).toMatchObject({ active: true, token_use: 'refresh_token' });
+        expect(res.body).toMatchObject({ active: true, token_type: 'refresh_token' });
       }
     });
 
