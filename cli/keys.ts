@@ -42,33 +42,45 @@ function describeChange(change: KeyChange): string {
   return lines.join('\n');
 }
 
-/** `npm run keys -- …`: returns what it prints. */
-async function main(argv: string[]): Promise<string> {
+type Invocation = { command: 'list' | 'prune' } | { command: 'rotate'; force: boolean } | { command: 'revoke'; kid: string };
+
+/** The command line, judged before the database is opened: a typo never migrates, and never meets an HS256 refusal first. */
+function parseArgs(argv: string[]): Invocation | 'help' {
   const [command, ...rest] = argv;
-  if (command === undefined || ['--help', '-h', 'help'].includes(command)) return USAGE.trimEnd();
+  if (command === undefined) throw usageError('missing command: one of list, rotate, revoke, prune');
+  if (['--help', '-h', 'help'].includes(command)) return 'help';
   const expect = (count: number, usage: string) => {
     if (rest.length !== count) throw usageError(`usage: keys ${usage}`);
   };
+  switch (command) {
+    case 'list':
+    case 'prune':
+      expect(0, command);
+      return { command };
+    case 'rotate':
+      if (rest.length > 1 || (rest.length === 1 && rest[0] !== '--force')) throw usageError('usage: keys rotate [--force]');
+      return { command, force: rest[0] === '--force' };
+    case 'revoke':
+      expect(1, 'revoke <kid>');
+      return { command, kid: rest[0] };
+    default:
+      throw usageError(`unknown command "${command}"`);
+  }
+}
+
+/** `npm run keys -- …`: returns what it prints. */
+async function main(argv: string[]): Promise<string> {
+  const invocation = parseArgs(argv);
+  if (invocation === 'help') return USAGE.trimEnd();
   return withDatabase(async (db, config) => {
     const keys = createSigningKeyService(config, db, systemClock);
-    if (command === 'list') {
-      expect(0, 'list');
-      return table(await keys.list());
-    }
-    if (!['rotate', 'revoke', 'prune'].includes(command)) throw usageError(`unknown command "${command}"`);
+    if (invocation.command === 'list') return table(await keys.list());
     if (!isAsymmetric(config.jwt.algorithm)) {
       throw new CliError('JWT_ALGORITHM is HS256: tokens are signed with JWT_SECRET and there are no keys; set JWT_ALGORITHM=ES256 (or EdDSA, RS256) first');
     }
     try {
-      if (command === 'rotate') {
-        if (rest.length > 1 || (rest.length === 1 && rest[0] !== '--force')) throw usageError('usage: keys rotate [--force]');
-        return describeChange(await keys.rotate({ force: rest[0] === '--force' }));
-      }
-      if (command === 'revoke') {
-        expect(1, 'revoke <kid>');
-        return describeChange(await keys.revoke(rest[0]));
-      }
-      expect(0, 'prune');
+      if (invocation.command === 'rotate') return describeChange(await keys.rotate({ force: invocation.force }));
+      if (invocation.command === 'revoke') return describeChange(await keys.revoke(invocation.kid));
       const pruned = await keys.prune();
       return pruned.length === 0 ? 'nothing to prune' : pruned.map((kid) => `deleted ${kid}`).join('\n');
     } catch (error) {
