@@ -41,7 +41,7 @@ describe('examples/resource-server beside the auth server', () => {
     HOST: '127.0.0.1',
     PUBLIC_URL: ISSUER, // where clients would reach it behind a proxy; its tokens' `iss`
     DATABASE_URL: `sqlite:${path.join(dir, 'auth.sqlite')}`,
-   
+    JWT_SECRET,
     JWT_ALGORITHM: 'ES256',
     KEY_ENCRYPTION_SECRET,
     ARGON2_MEMORY_KIB: '19456',
