@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * The README's "Protect your own routes" and "Test your routes" quote real files.
- * Each `ts` block there starts with a comment naming its file (`// routes/notes.routes.ts`);
+ * The README's "Protect your own routes", "Test your routes" and "Verify tokens in
+ * another service" quote real files. Each `ts` or `js` block there starts with a
+ * comment naming its file (`// routes/notes.routes.ts`);
  * the rest of the block must be in that file word for word, and the test example
  * must be that whole file, so the README cannot drift from the code it shows.
  */
@@ -17,15 +18,15 @@ function section(title: string): string {
   return readme.slice(start, end === -1 ? undefined : end);
 }
 
-/** [file, code] of each ```ts block of a section. */
+/** [file, code] of each ```ts or ```js block of a section. */
 function quotes(text: string): Array<[string, string]> {
-  return [...text.matchAll(/```ts\n\/\/ (\S+)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]);
+  return [...text.matchAll(/```(?:ts|js)\n\/\/ (\S+)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]);
 }
 
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
 
 describe('README', () => {
-  it.each(['Protect your own routes', 'Test your routes'])('"%s" quotes its files word for word', (title) => {
+  it.each(['Protect your own routes', 'Test your routes', 'Verify tokens in another service'])('"%s" quotes its files word for word', (title) => {
     const blocks = quotes(section(title));
     expect(blocks.length).toBeGreaterThan(0);
     for (const [file, code] of blocks) expect({ file, found: read(file).includes(code) }).toEqual({ file, found: true });
