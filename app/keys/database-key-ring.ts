@@ -106,6 +106,7 @@ export function databaseKeyRing(deps: { db: Database; clock: Clock; accessTokenT
     },
     async verificationKey({ alg, kid }) {
       if (typeof kid !== 'string') return undefined;
+      await first.catch(() => undefined); // a token that arrives before the first read waits for it
       let key = held(kid);
       if (!key && Date.now() - lastMissReload >= MISS_RELOAD_MS) {
         lastMissReload = Date.now();
