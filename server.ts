@@ -9,6 +9,7 @@ import { closeDatabase, DATABASE_CLOSE_MS } from './app/close-database';
 import { createHttpServer } from './app/http-server';
 import { startThreadPool } from './app/thread-pool';
 import { startTokenPruning } from './app/token-pruning';
+import { startMailDelivery } from './app/mail';
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config';
 
@@ -40,9 +41,10 @@ async function main(): Promise<void> {
     return;
   }
 
-  const { app, db, channel, redis } = await bootApp(config, logger, { worker });
-  // A lone process prunes (on PostgreSQL one process per run, by lock); in a cluster the primary does.
+  const { app, db, channel, redis, outbox } = await bootApp(config, logger, { worker });
+  // A lone process prunes (on PostgreSQL one process per run, by lock) and sends mail; in a cluster the primary does.
   const pruning = worker ? null : startTokenPruning({ db, config, logger });
+  const mail = worker ? null : startMailDelivery({ db, config, logger, outbox });
   const server = createHttpServer(app).listen({ port: config.port, host: config.host ?? undefined }, () => {
     const { address, port } = server.address() as AddressInfo;
     logger.info({ address, port, env: config.env, database: config.database.dialect }, listeningMessage(address, port));
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS + DATABASE_CLOSE_MS + 2_000).unref();
     await drain(SHUTDOWN_GRACE_MS);
     await pruning?.stop();
+    await mail?.stop();
     await channel.close();
     await redis?.close();
     await closeDatabase(db.sequelize, logger);

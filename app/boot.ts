@@ -8,6 +8,7 @@ import { createApp, createServices } from '.';
 import { combineChannels, InvalidationChannel, singleProcessChannel } from './invalidation/channel';
 import { clusterWorkerChannel } from './invalidation/cluster-channel';
 import { postgresChannel } from './invalidation/postgres-channel';
+import type { Outbox } from './mail/outbox';
 import type { RedisConnection } from './redis';
 import { systemClock } from './clock';
 import { createKeyRing } from './keys';
@@ -25,6 +26,8 @@ export interface BootedApp {
    * counts per process until it is up); the server closes it on shutdown, after draining.
    */
   redis: RedisConnection | null;
+  /** Where this process's requests write mail (the outbox sender, started by the caller, sends it). */
+  outbox: Outbox;
 }
 
 export interface BootOptions {
@@ -107,7 +110,7 @@ export async function bootApp(config: Readonly<Config>, logger: Logger, { worker
     // Once: the services register model hooks and hold the session cache the app must share.
     const services = createServices({ config, db, channel, logger });
     await services.keys.ready();
-    return { app: createApp({ config, db, logger, services, redis: redis ?? undefined }), db, channel, redis };
+    return { app: createApp({ config, db, logger, services, redis: redis ?? undefined }), db, channel, redis, outbox: services.outbox };
   } catch (error) {
     await channel?.close();
     await redis?.close();

@@ -35,6 +35,7 @@ import type { InvalidationChannel } from './invalidation/channel';
 import { publicDir } from './public-dir';
 import type { RedisConnection } from './redis';
 import { createKeyRing } from './keys';
+import { createOutbox } from './mail/outbox';
 import { createAccessTokenService } from './services/access-token.service';
 import { createIntrospectionService } from './services/introspection.service';
 import { createPasswordService } from './services/password.service';
@@ -70,6 +71,7 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices({ config, db, clock = systemClock, channel, logger }: AppDeps) {
   const passwords = createPasswordService(config.argon2, config.threadPool.hashConcurrency);
   const sessions = createSessionStateService(db, channel);
+  const outbox = createOutbox(db, clock);
   const keys = createKeyRing({ config, db, clock, channel, logger });
   const signingKeys = createSigningKeyService(config, db, clock);
   const accessTokens = createAccessTokenService(config, clock, keys);
@@ -78,7 +80,7 @@ export function createServices({ config, db, clock = systemClock, channel, logge
   const userAdmin = createUserAdminService(db, sessions, refreshTokens, users, clock);
   const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
   const introspection = createIntrospectionService(accessTokens, sessions, refreshTokens);
-  return { passwords, sessions, keys, signingKeys, accessTokens, refreshTokens, users, userAdmin, tokens, introspection };
+  return { passwords, sessions, outbox, keys, signingKeys, accessTokens, refreshTokens, users, userAdmin, tokens, introspection };
 }
 
 /** The Express app. It never listens: server.ts does, and tests hand it to supertest. */

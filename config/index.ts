@@ -5,6 +5,7 @@ import { parseHost, parseRedisUrl, parseTrustProxy, parseWebConcurrency } from '
 import { parsePublicUrl } from './public-url';
 import { parseIntrospectionClients, IntrospectionClient } from './introspection-clients';
 import { parseSigning, JwtAlgorithm } from './signing';
+import { MailConfig, parseMail } from './mail';
 import { parseDatabaseUrl, DatabaseTarget } from './database-url';
 import { normalizeOrigin } from './origin';
 
@@ -34,6 +35,7 @@ export interface Config {
   publicUrl: string;
   /** INTROSPECTION_CLIENTS; none = POST /token/introspect is off (404). */
   introspectionClients: IntrospectionClient[];
+  mail: MailConfig;
   accessTokenTtl: number; // seconds
   refreshTokenTtl: number; // seconds
   refreshReuseInterval: number; // seconds
@@ -213,6 +215,12 @@ export function loadConfig(env: Env): Readonly<Config> {
     signingKeys: { encryptionSecret: signing.keyEncryptionSecret, jwksMaxAge: duration('JWKS_MAX_AGE', 600, 0, 86400) },
     publicUrl,
     introspectionClients: parseIntrospectionClients(read('INTROSPECTION_CLIENTS'), problems),
+    mail: {
+      ...parseMail(read, nodeEnv, problems),
+      resetTokenTtl: duration('RESET_TOKEN_TTL', 30 * 60, 60, 86400),
+      emailVerifyTtl: duration('EMAIL_VERIFY_TTL', 86400, 60, 30 * 86400),
+      rateLimit: integer('MAIL_RATE_LIMIT', 3, 0, 1000),
+    },
     accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60, 1, MAX_SECONDS.accessTokenTtl),
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400, 1, MAX_SECONDS.refreshTokenTtl),
     refreshReuseInterval: duration('REFRESH_REUSE_INTERVAL', 10, 0, MAX_SECONDS.refreshReuseInterval),

@@ -10,6 +10,10 @@ export interface UserAttributes {
   username: string;
   usernameKey: string;
   email: string | null;
+  /** The lower-cased email, which carries the unique index (app/services/user.service.ts emailKey). */
+  emailKey: string | null;
+  /** When the owner of `email` followed a verification link; null until then, and again after a change of address. */
+  emailVerifiedAt: Date | null;
   passwordHash: string;
   sessionVersion: number;
   /** `user` or `admin` (app/auth/permissions.ts). */
@@ -20,7 +24,7 @@ export interface UserAttributes {
   updatedAt: Date;
 }
 
-export type UserCreation = Optional<UserAttributes, 'id' | 'email' | 'sessionVersion' | 'role' | 'disabledAt' | 'createdAt' | 'updatedAt'>;
+export type UserCreation = Optional<UserAttributes, 'id' | 'email' | 'emailKey' | 'emailVerifiedAt' | 'sessionVersion' | 'role' | 'disabledAt' | 'createdAt' | 'updatedAt'>;
 export interface UserRow extends Model<UserAttributes, UserCreation>, UserAttributes {}
 export type UserModel = ModelStatic<UserRow>;
 
@@ -32,6 +36,8 @@ export function defineUserModel(sequelize: Sequelize): UserModel {
       username: { type: DataTypes.STRING(32), allowNull: false },
       usernameKey: { type: DataTypes.STRING(32), allowNull: false, unique: true },
       email: { type: DataTypes.STRING(254), allowNull: true },
+      emailKey: { type: DataTypes.STRING(254), allowNull: true },
+      emailVerifiedAt: { type: DataTypes.DATE, allowNull: true },
       passwordHash: { type: DataTypes.STRING(255), allowNull: false },
       sessionVersion: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       role: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'user' },

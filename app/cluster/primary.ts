@@ -7,6 +7,7 @@ import { closeDatabase } from '../close-database';
 import { relaySessionNotices } from '../invalidation/cluster-channel';
 import { shareRateLimitsFromPrimary } from './rate-limit-primary';
 import { startTokenPruning } from '../token-pruning';
+import { startMailDelivery } from '../mail';
 
 /**
  * Restart backoff for a worker that died: doubles with each death in a row, up to
@@ -35,6 +36,7 @@ export async function runPrimary(config: Readonly<Config>, logger: Logger): Prom
   }
   // The primary is the one process that prunes here (on SQLite, the only one that may).
   const pruning = startTokenPruning({ db, config, logger });
+  const mail = startMailDelivery({ db, config, logger });
 
   relaySessionNotices(cluster);
   shareRateLimitsFromPrimary();
@@ -82,6 +84,7 @@ export async function runPrimary(config: Readonly<Config>, logger: Logger): Prom
       clearTimeout(force);
       void pruning
         .stop()
+        .then(() => mail?.stop())
         .then(() => closeDatabase(db.sequelize, logger))
         .finally(() => {
           logger.info({ reason }, 'stopped');
