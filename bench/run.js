@@ -8,7 +8,8 @@
  * passport-jwt + Sequelize app, (c) a raw argon2id verify loop with the server's
  * parameters, (d) the minimal peer login (Express + passport-local + argon2id +
  * jsonwebtoken, users in a Map). Phases that need more start more servers: one with
- * WEB_CONCURRENCY=2, one on PostgreSQL, one on a bulk-loaded large SQLite database.
+ * WEB_CONCURRENCY=2, one on PostgreSQL, one on a bulk-loaded large SQLite database,
+ * three with JWT_ALGORITHM HS256, ES256 and EdDSA.
  * Load comes from autocannon in this process. Every figure is measured RUNS times
  * after a warm-up and the median is quoted; runs of the server and of whatever it
  * is compared with alternate, so noise from a shared machine falls on both sides of
@@ -20,7 +21,7 @@
  *
  * Knobs (env): BENCH_RUNS (3), BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (3),
  * BENCH_ONLY (a comma-separated subset of the phases guarded, logins, rotations,
- * registrations, p99, cluster, large, postgres; startup and peak RSS always),
+ * registrations, p99, cluster, large, postgres, algorithms; startup and peak RSS always),
  * BENCH_LARGE_USERS (100000) and BENCH_LARGE_TOKENS (1000000) for the large
  * database, BENCH_POSTGRES_URL (the admin URL a fresh database is created from;
  * postgres://postgres@127.0.0.1:5432/test), UV_THREADPOOL_SIZE and THREAD_POOL_NICE
@@ -47,8 +48,9 @@ const { fixedRatePhase } = require('./phases/fixed-rate');
 const { clusterPhase } = require('./phases/cluster');
 const { largePhase, LARGE_TOKENS, LARGE_USERS } = require('./phases/large');
 const { postgresPhase } = require('./phases/postgres');
+const { algorithmsPhase } = require('./phases/algorithms');
 
-const PHASES = { guarded: guardedPhase, logins: loginsPhase, rotations: rotationsPhase, registrations: registrationsPhase, p99: fixedRatePhase, cluster: clusterPhase, large: largePhase, postgres: postgresPhase };
+const PHASES = { guarded: guardedPhase, logins: loginsPhase, rotations: rotationsPhase, registrations: registrationsPhase, p99: fixedRatePhase, cluster: clusterPhase, large: largePhase, postgres: postgresPhase, algorithms: algorithmsPhase };
 const USERS = 50; // one per connection, so guarded requests spread over many users
 const OUT = process.env.BENCH_OUT || path.join(ROOT, 'bench/results/latest.json');
 

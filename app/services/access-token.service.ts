@@ -65,7 +65,7 @@ function asAccessTokenClaims(payload: JWTPayload): AccessTokenClaims {
  */
 export function createAccessTokenService(config: Readonly<Config>, clock: Clock, keys: KeyRing): AccessTokenService {
   const { issuer, audience } = config.jwt;
-  const verified = new LRUCache<string, AccessTokenClaims>({ max: 10_000 });
+  const verified = new LRUCache<string, AccessTokenClaims>({ max: 5_000 });
   keys.onChange(() => verified.clear());
 
   async function keyFor(header: ProtectedHeaderParameters) {

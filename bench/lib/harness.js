@@ -16,7 +16,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS) || 5;
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS) || 3;
 
 /** The phases BENCH_ONLY may name, in the order they run. */
-const SECTIONS = ['guarded', 'logins', 'rotations', 'registrations', 'p99', 'cluster', 'large', 'postgres'];
+const SECTIONS = ['guarded', 'logins', 'rotations', 'registrations', 'p99', 'cluster', 'large', 'postgres', 'algorithms'];
 
 /** BENCH_ONLY=large,postgres → those phases; unset → every phase. An unknown name stops the run before anything starts. */
 function selectedSections(only = process.env.BENCH_ONLY) {

@@ -79,6 +79,20 @@ function memoryOf(pid) {
 }
 
 /**
+ * CPU time `pid` has used so far, user + system, all its threads, in ms (Linux:
+ * /proc/<pid>/stat, in clock ticks of 1/100 s, USER_HZ on every Linux port that
+ * matters); NaN when it cannot be read.
+ */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime: fields 14 and 15 of proc(5)
+  } catch {
+    return NaN;
+  }
+}
+
+/**
  * `pid` and every process below it (Linux: /proc/<pid>/task/<tid>/children), so a
  * server that forks workers (WEB_CONCURRENCY) is found whole, whatever their number.
  */
@@ -139,4 +153,4 @@ function watchRss(pid, intervalMs = 100) {
   };
 }
 
-module.exports = { ROOT, SERVER_ENTRY, startServer, stop, startReference, ask, watchRss, memoryOf, processTree, settledTree, sleep };
+module.exports = { ROOT, SERVER_ENTRY, startServer, stop, startReference, ask, watchRss, memoryOf, cpuMsOf, processTree, settledTree, sleep };

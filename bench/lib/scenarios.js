@@ -95,6 +95,30 @@ function guardedLoad(port, tokens, seconds, extra = {}) {
   return load({ url: `http://127.0.0.1:${port}/protected`, connections: CONNECTIONS, duration: seconds, setupClient: bearerPerClient(tokens), ...extra });
 }
 
+/**
+ * GET /protected where every request carries the next token of `pool.tokens`, in
+ * turn across all connections; `pool.next` carries on from run to run. A pool
+ * larger than the server's cache of verified tokens, read in a cycle, defeats an
+ * LRU cache: each token has been evicted before it comes round again.
+ */
+function guardedNewTokenLoad(port, pool, seconds) {
+  return load({
+    url: `http://127.0.0.1:${port}/protected`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'GET',
+        path: '/protected',
+        setupRequest(req) {
+          req.headers = { ...req.headers, authorization: `Bearer ${pool.tokens[pool.next++ % pool.tokens.length]}` };
+          return req;
+        },
+      },
+    ],
+  });
+}
+
 /** GET /protected at FIXED_RATE per second, spread evenly over each second. */
 function fixedRateLoad(port, tokens, seconds) {
   let lane = 0;
@@ -110,5 +134,4 @@ function fixedRateLoad(port, tokens, seconds) {
   );
 }
 
-
-module.exports = { CONNECTIONS, FIXED_RATE, FIXED_RATE_LANES, PASSWORD, guardedLoad, fixedRateLoad, loginLoad, rotationLoad, registrationLoad };
+module.exports = { CONNECTIONS, FIXED_RATE, FIXED_RATE_LANES, PASSWORD, guardedLoad, guardedNewTokenLoad, fixedRateLoad, loginLoad, rotationLoad, registrationLoad };
