@@ -42,6 +42,8 @@ export interface Profile {
   id: string;
   username: string;
   email: string | null;
+  /** Whether the person confirmed `email` through the link mailed to it. */
+  email_verified: boolean;
   created_at: string;
 }
 

@@ -1,69 +1,65 @@
 import type { Profile } from './api.js';
+import { onSubmit, report, text } from './forms.js';
+import { AccountLink, takeAccountLink } from './links.js';
 import { describe } from './messages.js';
+import { wireRecovery } from './recovery-flows.js';
 import { createSession } from './session.js';
-import { byId, clearFieldErrors, renderProfile, renderProtected, showFieldErrors, showScreen, showStatus, whileBusy } from './view.js';
+import { byId, currentScreen, renderProfile, renderProtected, selectForm, showScreen, showStatus, whileBusy } from './view.js';
 
 /** Wires the page: forms and buttons call the session, and its outcomes become screens and messages. */
 
 const session = createSession({
   signedIn() {
+    // A reset form stays open until the person submits or leaves it.
+    if (currentScreen() === 'reset') return;
     showScreen('signed-in');
     void loadProfile();
   },
   signedOut(message) {
+    if (currentScreen() === 'reset') return;
     showScreen('signed-out');
-    showStatus(message);
+    if (message !== null) showStatus(message);
   },
   trouble(error) {
     showStatus(describe(error).message, 'error');
   },
 });
 
-/** Shows a failure: the message on top, field messages under their inputs (any left over join the top message). */
-function report(error: unknown, form?: HTMLFormElement): void {
-  const { message, fields } = describe(error);
-  const unplaced = form ? showFieldErrors(form, fields) : fields;
-  showStatus([message, ...unplaced.map((f) => f.message)].join(' '), 'error');
-}
-
-async function loadProfile(): Promise<void> {
+async function loadProfile(): Promise<Profile | null> {
   try {
     const [profile, payload] = await Promise.all([session.authorized<Profile>('/users/me'), session.authorized<unknown>('/protected')]);
     renderProfile(profile);
     renderProtected(payload);
+    return profile;
   } catch (error) {
     report(error);
+    return null;
   }
 }
 
-function onSubmit(formId: string, submitId: string, action: (data: FormData, form: HTMLFormElement) => Promise<void>): void {
-  const form = byId<HTMLFormElement>(formId);
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    clearFieldErrors(form);
-    showStatus(null);
-    void whileBusy(byId<HTMLButtonElement>(submitId), async () => {
-      try {
-        await action(new FormData(form), form);
-      } catch (error) {
-        report(error, form);
-      }
-    });
+function restoreSession(): void {
+  session.restore().catch((error: unknown) => {
+    showScreen('signed-out');
+    report(error);
   });
 }
 
-const text = (data: FormData, name: string): string => String(data.get(name) ?? '');
+const recovery = wireRecovery({
+  session,
+  loadProfile,
+  leaveResetForm() {
+    if (session.active()) {
+      showScreen('signed-in');
+      void loadProfile();
+    } else {
+      showScreen('loading');
+      restoreSession();
+    }
+  },
+});
 
-function selectTab(tab: 'login' | 'register'): void {
-  byId('login-form').hidden = tab !== 'login';
-  byId('register-form').hidden = tab !== 'register';
-  byId('show-login').setAttribute('aria-selected', String(tab === 'login'));
-  byId('show-register').setAttribute('aria-selected', String(tab === 'register'));
-  showStatus(null);
-}
-
-byId('show-login').addEventListener('click', () => selectTab('login'));
-byId('show-register').addEventListener('click', () => selectTab('register'));
+byId('show-login').addEventListener('click', () => selectForm('login'));
+byId('show-register').addEventListener('click', () => selectForm('register'));
 
 onSubmit('login-form', 'login-submit', async (data, form) => {
   await session.login(text(data, 'username'), text(data, 'password'));
@@ -73,7 +69,7 @@ onSubmit('login-form', 'login-submit', async (data, form) => {
 onSubmit('register-form', 'register-submit', async (data, form) => {
   await session.register(text(data, 'username'), text(data, 'password'), text(data, 'email') || undefined);
   form.reset();
-  selectTab('login');
+  selectForm('login');
   showStatus('Account created. You are logged in.');
 });
 
@@ -94,10 +90,27 @@ for (const [id, all] of [['logout', false], ['logout-all', true]] as const) {
 
 byId('reload-profile').addEventListener('click', () => {
   showStatus(null);
-  void whileBusy(byId<HTMLButtonElement>('reload-profile'), loadProfile);
+  void whileBusy(byId<HTMLButtonElement>('reload-profile'), async () => {
+    await loadProfile();
+  });
 });
 
-session.restore().catch((error: unknown) => {
-  showScreen('signed-out');
-  report(error);
+/**
+ * Where the page goes for a mailed link. On the first load the session is
+ * restored only after a verification is confirmed (so the profile shows it), and
+ * not at all under a reset form. A link opened in a tab already showing the page
+ * only changes the fragment: the page follows it without a reload.
+ */
+async function follow(link: AccountLink | null, firstLoad: boolean): Promise<void> {
+  if (link?.kind === 'reset') return recovery.openResetForm(link.token);
+  if (link?.kind === 'verify') await recovery.confirmAddress(link.token);
+  if (firstLoad) restoreSession();
+  else if (currentScreen() === 'signed-in') await loadProfile();
+}
+
+window.addEventListener('hashchange', () => {
+  const link = takeAccountLink();
+  if (link) void follow(link, false);
 });
+
+void follow(takeAccountLink(), true);

@@ -5,6 +5,8 @@ export interface Problem {
   fields: FieldMessage[];
 }
 
+export const seconds = (n: number): string => `${n} second${n === 1 ? '' : 's'}`;
+
 /** Plain words for every failure the page can meet; the server's own field messages are kept as they are. */
 export function describe(error: unknown): Problem {
   if (error instanceof Unreachable) {
@@ -17,6 +19,7 @@ export function describe(error: unknown): Problem {
       if (error.code === 'refresh_cookie_duplicated') {
         return { message: 'This browser holds two session cookies for this site. Clear this site’s cookies, then log in again.', fields: [] };
       }
+      if (error.code === 'invalid_token') return { message: 'This link is invalid or has expired.', fields: [] };
       return { message: 'Please correct the highlighted fields.', fields: error.fields };
     case 401:
       if (error.code === 'invalid_credentials') return { message: 'Wrong username or password.', fields: [] };
@@ -27,11 +30,10 @@ export function describe(error: unknown): Problem {
       }
       return { message: error.description, fields: [] };
     case 409:
+      if (error.code === 'email_taken') return { message: error.description, fields: [{ field: 'email', message: error.description }] };
       return { message: error.description, fields: [{ field: 'username', message: error.description }] };
-    case 429: {
-      const wait = error.retryAfter ?? 60;
-      return { message: `Too many attempts. Try again in ${wait} second${wait === 1 ? '' : 's'}.`, fields: [] };
-    }
+    case 429:
+      return { message: `Too many attempts. Try again in ${seconds(error.retryAfter ?? 60)}.`, fields: [] };
     case 503:
       return { message: 'The service is temporarily unavailable. Try again in a few seconds.', fields: [] };
     default:

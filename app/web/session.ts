@@ -122,6 +122,17 @@ export function createSession(listener: SessionListener) {
   return {
     authorized,
 
+    /** Whether this tab holds an access token. */
+    active: (): boolean => access !== null,
+
+    /**
+     * Forgets this tab's session without a call: after a password reset the server
+     * has already ended every session. Other tabs find out on their next call.
+     */
+    discard(): void {
+      end(null, false);
+    },
+
     /** On page load: the cookie, if any, becomes a session. Throws only when the server cannot be asked. */
     restore: refresh,
 

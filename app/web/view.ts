@@ -13,10 +13,31 @@ function element<T extends HTMLElement>(id: string): T {
 
 export const byId = element;
 
-export type Screen = 'loading' | 'signed-out' | 'signed-in';
+export type Screen = 'loading' | 'signed-out' | 'signed-in' | 'reset';
+
+const SCREENS: readonly Screen[] = ['loading', 'signed-out', 'signed-in', 'reset'];
 
 export function showScreen(screen: Screen): void {
-  for (const id of ['loading', 'signed-out', 'signed-in'] as const) element(id).hidden = id !== screen;
+  for (const id of SCREENS) element(id).hidden = id !== screen;
+}
+
+export function currentScreen(): Screen | undefined {
+  return SCREENS.find((id) => !element(id).hidden);
+}
+
+export type SignedOutForm = 'login' | 'register' | 'forgot';
+
+/** Shows one form of the signed-out card; "Forgot password?" belongs to the Log in tab. */
+export function selectForm(form: SignedOutForm): void {
+  for (const id of ['login', 'register', 'forgot'] as const) element(`${id}-form`).hidden = id !== form;
+  element('show-login').setAttribute('aria-selected', String(form !== 'register'));
+  element('show-register').setAttribute('aria-selected', String(form === 'register'));
+  showStatus(null);
+}
+
+/** Moves keyboard focus (and a screen reader's attention) to the element, as a new view opens. */
+export function focusOn(id: string): void {
+  element(id).focus();
 }
 
 export function showStatus(message: string | null, kind: 'info' | 'error' = 'info'): void {
@@ -54,6 +75,11 @@ export function renderProfile(profile: Profile): void {
   element('profile-username').textContent = profile.username;
   element<HTMLInputElement>('password-username').value = profile.username; // for password managers
   element('profile-email').textContent = profile.email ?? '—';
+  const state = element('profile-email-state');
+  state.hidden = profile.email === null;
+  state.textContent = profile.email_verified ? 'Verified' : 'Not verified';
+  state.classList.toggle('verified', profile.email_verified);
+  element('verify-prompt').hidden = profile.email === null || profile.email_verified;
   element('profile-id').textContent = profile.id;
   const created = new Date(profile.created_at);
   element('profile-created').textContent = Number.isNaN(created.getTime()) ? profile.created_at : created.toLocaleDateString();

@@ -1,0 +1,23 @@
+/**
+ * The links the server mails lead to this page with their token in the fragment:
+ * PUBLIC_URL/#/verify?token=… (confirm an address) and PUBLIC_URL/#/reset?token=…
+ * (choose a new password). A fragment never reaches a server log or a Referer
+ * header. The page reads the token and at once takes the fragment out of the
+ * address bar, and so out of this history entry, before using it.
+ */
+
+export interface AccountLink {
+  kind: 'verify' | 'reset';
+  /** '' when the link lost its token (a mail client cut it): the page treats it as an invalid link. */
+  token: string;
+}
+
+const LINK = /^#\/(verify|reset)(?:\?(.*))?$/;
+
+/** The account link in the address bar, now removed from it; null when the address holds none. */
+export function takeAccountLink(): AccountLink | null {
+  const match = LINK.exec(location.hash);
+  if (!match) return null;
+  history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+  return { kind: match[1] as AccountLink['kind'], token: new URLSearchParams(match[2] ?? '').get('token') ?? '' };
+}
