@@ -75,11 +75,12 @@ export function renderProfile(profile: Profile): void {
   element('profile-username').textContent = profile.username;
   element<HTMLInputElement>('password-username').value = profile.username; // for password managers
   element('profile-email').textContent = profile.email ?? '—';
+  const verified = profile.email_verified === true;
   const state = element('profile-email-state');
   state.hidden = profile.email === null;
-  state.textContent = profile.email_verified ? 'Verified' : 'Not verified';
-  state.classList.toggle('verified', profile.email_verified);
-  element('verify-prompt').hidden = profile.email === null || profile.email_verified;
+  state.textContent = verified ? 'Verified' : 'Not verified';
+  state.classList.toggle('verified', verified);
+  element('verify-prompt').hidden = profile.email === null || verified;
   element('profile-id').textContent = profile.id;
   const created = new Date(profile.created_at);
   element('profile-created').textContent = Number.isNaN(created.getTime()) ? profile.created_at : created.toLocaleDateString();
