@@ -1,5 +1,5 @@
 import type { ParsedMail } from 'mailparser';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { call } from '../helpers/server-process';
 import { startSmtpServer, TestSmtpServer } from '../helpers/smtp';
 import { logIn, recordApiCalls, register, reloadProfile, uniqueName, waitForMatch, waitForScreen, waitForText, watchForScripts } from '../helpers/web-page';
@@ -36,6 +36,15 @@ const forgotAnswer = (email: string) => `If an account has the verified address 
 
 /** An input of the reset form by its label (the change-password form has a "New password" too). */
 const resetField = (page: Page, label: string) => page.locator('#reset-form').getByLabel(label, { exact: true });
+
+/** The API requests a page sends and the answers it gets, in the order the browser saw them. */
+function recordTraffic(page: Page): string[] {
+  const events: string[] = [];
+  const name = (request: Request) => `${request.method()} ${new URL(request.url()).pathname}`;
+  page.on('request', (request) => events.push(`${name(request)} sent`));
+  page.on('response', (response) => events.push(`${name(response.request())} answered ${response.status()}`));
+  return events;
+}
 
 const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? null);
 
@@ -174,7 +183,29 @@ describe('the page’s account recovery by mail', () => {
     expect(seen).toEqual({ dialogs: [], errors: [] });
   });
 
-  it('resends the verification mail from the profile; its link confirms the address, and the button then says it is verified', async () => {
+  it('opens a reset link in a tab that is logged in: the form, then the login form, where the new password logs in', async () => {
+    const name = uniqueName('tab');
+    const email = `${name}@example.com`;
+    const page = await web.newPage();
+    await page.goto(web.url);
+    await register(page, name, PASSWORD, email);
+    await page.goto((await mailedLink(email, 'verify')).link);
+    await waitForText(page, '#profile-email-state', 'Verified');
+    const asked = await call(web.server.port, 'POST', '/auth/password/forgot', { json: { email } });
+    expect(asked.status).toBe(202);
+
+    await page.goto((await mailedLink(email, 'reset')).link);
+    await page.waitForSelector('#reset:not([hidden])');
+    await resetField(page, 'New password').fill(NEW_PASSWORD);
+    await resetField(page, 'New password again').fill(NEW_PASSWORD);
+    await page.click('#reset-submit');
+    await waitForText(page, '#status', 'Your password is changed and every session was logged out. Log in with the new password.');
+    // This tab's session ended with the others: the login is a new one, and the page shows it.
+    await logIn(page, name, NEW_PASSWORD);
+    await waitForText(page, '#profile-email-state', 'Verified');
+  });
+
+  it('resends the verification mail from the profile; its link, opened in another tab, confirms the address, and the button then says it is verified', async () => {
     const name = uniqueName('resend');
     const email = `${name}@example.com`;
     const page = await web.newPage();
@@ -188,11 +219,15 @@ describe('the page’s account recovery by mail', () => {
     const second = await mailedLink(email, 'verify', first.index + 1);
     expect(second.link).not.toBe(first.link);
 
-    const other = await web.newPage();
-    await other.goto(second.link);
-    await waitForText(other, '#status', 'Your email address is confirmed.');
-    await logIn(other, name, PASSWORD);
-    await waitForText(other, '#profile-email-state', 'Verified');
+    // Opened in a new tab of the same browser: the address is confirmed first, then the session restored, so the profile shows it verified.
+    const tab = await web.newPage(page);
+    const traffic = recordTraffic(tab);
+    await tab.goto(second.link);
+    await waitForText(tab, '#status', 'Your email address is confirmed.');
+    await waitForScreen(tab, 'signed-in');
+    await waitForText(tab, '#profile-email-state', 'Verified');
+    expect(traffic.indexOf('POST /auth/email/verify answered 200')).toBeGreaterThanOrEqual(0);
+    expect(traffic.indexOf('POST /auth/email/verify answered 200')).toBeLessThan(traffic.indexOf('POST /token/refresh sent'));
 
     // The first page still offers the button; the server says the address is verified now, and the profile follows.
     await page.click('#resend-verification');
