@@ -9,7 +9,7 @@ import { createMailTransport } from '../../app/mail/transport';
 import { loadConfig } from '../../config';
 import type { Database } from '../../models';
 import { createUser, login, TestUser } from '../factories/user.factory';
-import { createTestContext, DIALECTS, TEST_ENV, TestContext } from '../helpers/app';
+import { createTestContext, describeOnRedis, DIALECTS, TEST_ENV, TEST_REDIS_URL, TestContext } from '../helpers/app';
 import { FakeClock, fakeClock } from '../helpers/clock';
 import { startSmtpServer, TestSmtpServer } from '../helpers/smtp';
 
@@ -361,5 +361,22 @@ describe.each(DIALECTS)('password reset by mail (%s)', (dialect) => {
     const later = await login(app, username, password);
     expect((await reset(token)).status).toBe(200);
     expect((await request(app).get('/users/me').set(bearer(later.access_token))).status).toBe(401);
+  });
+});
+
+describeOnRedis('the per-address forgot limit across instances (Redis)', () => {
+  it('counts one address once across instances sharing REDIS_URL', async () => {
+    const ctx = await createTestContext({ env: { REDIS_URL: TEST_REDIS_URL, MAIL_RATE_LIMIT: '2' } });
+    try {
+      const other = ctx.appWith({ env: { MAIL_RATE_LIMIT: '2' }, redis: await ctx.connectRedis() });
+      const { email } = await verifiedUser(ctx.db);
+      for (const app of [ctx.app, other, ctx.app]) {
+        const res = await request(app).post('/auth/password/forgot').send({ email });
+        expect({ status: res.status, text: res.text }).toEqual({ status: 202, text: '{}' });
+      }
+      expect(await outboxRows(ctx.db, email)).toHaveLength(2);
+    } finally {
+      await ctx.close();
+    }
   });
 });
