@@ -1,6 +1,7 @@
 import { mergeApiDocs } from './merge';
 import { ApiDocs, error, GUARDED, json, ref, UNAUTHORIZED } from './parts';
 import { adminPaths, adminSchemas } from './admin.openapi';
+import { passwordResetDocs } from './password-reset.openapi';
 import { schemas } from './schemas';
 import { basicAuthScheme, introspectionDocs, wellKnownDocs } from './well-known.openapi';
 
@@ -32,18 +33,20 @@ const clearsCookie = {
 export interface DocumentOptions {
   /** POST /token/introspect exists (INTROSPECTION_CLIENTS names a client). */
   introspection?: boolean;
+  /** The password-reset routes exist (MAIL_DISABLED is not true). */
+  mail?: boolean;
 }
 
 /**
  * The OpenAPI 3 document served at /openapi.json and rendered by Swagger UI at
  * /docs: the server's own routes, then each app resource's docs (`parts`, kept
- * beside its routes and listed in routes/app.routes.ts). Introspection is in it
- * only when the route is, so the page never offers a 404.
+ * beside its routes and listed in routes/app.routes.ts). Introspection and the
+ * mail routes are in it only when their routes are, so the page never offers a 404.
  */
-export function buildOpenApiDocument(parts: readonly ApiDocs[] = [], { introspection = false }: DocumentOptions = {}) {
+export function buildOpenApiDocument(parts: readonly ApiDocs[] = [], { introspection = false, mail = true }: DocumentOptions = {}) {
   const document = serverDocument();
   if (introspection) Object.assign(document.components.securitySchemes, { basicAuth: basicAuthScheme });
-  return mergeApiDocs(document, [wellKnownDocs, ...(introspection ? [introspectionDocs] : []), ...parts]);
+  return mergeApiDocs(document, [wellKnownDocs, ...(introspection ? [introspectionDocs] : []), ...(mail ? [passwordResetDocs] : []), ...parts]);
 }
 
 function serverDocument() {

@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'password_incorrect'
   | 'grant_type_unsupported'
   | 'token_missing'
+  /** A mailed reset or verification token that cannot be used (400 invalid_request). */
+  | 'invalid_token'
   | 'token_invalid'
   | 'token_expired'
   | 'token_revoked'

@@ -1,4 +1,4 @@
-import { CallerSessionEnded, InvalidCursor, LastAdmin, NotFound, PasswordIncorrect, RefreshTokenRefused, ServiceError, UsernameTaken } from '../services/errors';
+import { AccountTokenInvalid, CallerSessionEnded, InvalidCursor, LastAdmin, NewPasswordRefused, NotFound, PasswordIncorrect, RefreshTokenRefused, ServiceError, UsernameTaken } from '../services/errors';
 import { AppError } from './app-error';
 import { invalidAccessToken, invalidRefreshToken, invalidRequest } from '.';
 
@@ -17,6 +17,8 @@ export function fromServiceError(error: ServiceError): AppError {
   if (error instanceof NotFound) return new AppError(404, 'not_found', error.code, { description: error.description });
   // The cursor is a query parameter: its refusal reads like any other field's.
   if (error instanceof InvalidCursor) return invalidRequest(error.description, [{ field: 'cursor', message: error.description }]);
+  if (error instanceof AccountTokenInvalid) return invalidRequest(error.description, undefined, 'invalid_token');
+  if (error instanceof NewPasswordRefused) return invalidRequest(error.description, [{ field: error.field, message: error.description }]);
   if (error instanceof LastAdmin) return new AppError(409, 'conflict', 'last_admin', { description: error.description });
   return new AppError(500, 'server_error', 'internal_error', { description: 'Internal server error.', cause: error });
 }

@@ -30,6 +30,22 @@ export class PasswordIncorrect extends ServiceError {
   readonly code = 'password_incorrect';
 }
 
+/**
+ * A mailed token that cannot be used: unknown, expired, used, revoked, or of another
+ * purpose. One refusal for all, so an answer never tells which.
+ */
+export class AccountTokenInvalid extends ServiceError {
+  readonly code = 'invalid_token';
+}
+
+/** A new password the policy refuses for a reason only the service can see (it contains the account's username); `field` names it. */
+export class NewPasswordRefused extends ServiceError {
+  readonly code = 'validation_failed';
+  constructor(readonly field: string, description: string) {
+    super(description);
+  }
+}
+
 /** Registration of a username that exists already (compared case-insensitively). */
 export class UsernameTaken extends ServiceError {
   readonly code = 'username_taken';

@@ -1,6 +1,8 @@
 import { UniqueConstraintError } from 'sequelize';
 import type { Database, UserRow } from '../../models';
+import { revokeAccountTokens } from '../../models/account-token.queries';
 import { findCredentials, UserCredentials } from '../../models/user.queries';
+import { Clock, systemClock } from '../clock';
 import { USERNAME_PATTERN } from '../validators/auth.validator';
 import { CallerSessionEnded, PasswordIncorrect, UsernameTaken } from './errors';
 import type { PasswordService } from './password.service';
@@ -40,9 +42,14 @@ export interface UserService {
   changePassword(caller: { id: string; sessionVersion: number }, currentPassword: string, newPassword: string): Promise<UserRow>;
   /** Ends every session: refresh tokens revoked, access tokens issued so far refused. */
   endAllSessions(userId: string): Promise<void>;
+  /**
+   * Stores a new password hash (made by the caller, a password reset) and ends every
+   * session, as a password change does; every live reset link of the user stops working.
+   */
+  replacePassword(userId: string, passwordHash: string): Promise<void>;
 }
 
-export function createUserService(db: Database, passwords: PasswordService, refreshTokens: RefreshTokenService): UserService {
+export function createUserService(db: Database, passwords: PasswordService, refreshTokens: RefreshTokenService, clock: Clock = systemClock): UserService {
   const { User } = db;
 
   /**
@@ -104,12 +111,20 @@ export function createUserService(db: Database, passwords: PasswordService, refr
         throw new CallerSessionEnded('This token was revoked; log in again.');
       }
       await refreshTokens.revokeAllOf(userId);
+      // A reset link mailed before the change would otherwise still set another password.
+      await revokeAccountTokens(db, userId, 'password_reset', clock.now());
       return user.reload();
     },
 
     async endAllSessions(userId) {
       await bumpSessionVersion(userId);
       await refreshTokens.revokeAllOf(userId);
+    },
+
+    async replacePassword(userId, passwordHash) {
+      await bumpSessionVersion(userId, { passwordHash });
+      await refreshTokens.revokeAllOf(userId);
+      await revokeAccountTokens(db, userId, 'password_reset', clock.now());
     },
   };
 }

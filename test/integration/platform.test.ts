@@ -52,7 +52,7 @@ describe('platform routes', () => {
     const res = await request(ctx.app).get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
-    const server = ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/auth/logout', '/auth/register', '/health', '/protected', '/token', '/token/refresh', '/token/revoke', '/users/me', '/users/me/password', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/sessions/revoke'];
+    const server = ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/auth/logout', '/auth/password/forgot', '/auth/password/reset', '/auth/register', '/health', '/protected', '/token', '/token/refresh', '/token/revoke', '/users/me', '/users/me/password', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/sessions/revoke'];
     const app = APP_RESOURCES.flatMap((resource) => Object.keys(resource.docs?.paths ?? {}));
     expect(Object.keys(res.body.paths).sort()).toEqual([...server, ...app].sort());
     expect(res.body.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

@@ -1,8 +1,14 @@
 import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { createLogger } from '../../app/logger';
-import { createTestContext, TestContext } from '../helpers/app';
+import { newAccountToken } from '../../app/mail/account-token';
+import { OUTBOX_TIMING, startOutboxSender } from '../../app/mail/outbox-sender';
+import { createMailTransport } from '../../app/mail/transport';
+import { loadConfig } from '../../config';
+import { createUser } from '../factories/user.factory';
+import { createTestContext, DIALECTS, TEST_ENV, TestContext } from '../helpers/app';
 import { describeOnPostgres } from '../helpers/postgres';
+import { startSmtpServer } from '../helpers/smtp';
 
 /**
  * Logs are structured JSON (pino) and never hold a secret: passwords,
@@ -121,6 +127,58 @@ describe('log redaction', () => {
     // The query-string request is still recognisable, only its secret values are gone.
     const queried = entries.find((entry) => entry.req?.url.startsWith('/protected?'));
     expect(queried?.req?.url).toBe('/protected?access_token=[REDACTED]');
+  });
+});
+
+/**
+ * A reset link's token is a credential: it travels in the mail, and back in one
+ * request body, and no log line of the request, the sender or an error may hold it.
+ */
+describe.each(DIALECTS)('log redaction: password reset by mail (%s)', (dialect) => {
+  it('logs forgot, reset and their failures without a token or the new password', async () => {
+    const log = captured();
+    const logger = createLogger('trace', log.stream);
+    const ctx = await createTestContext({ dialect, logger, env: { PUBLIC_URL: 'https://auth.example.com' } });
+    const smtp = await startSmtpServer();
+    const sender = startOutboxSender({ db: ctx.db, transport: createMailTransport(loadConfig({ ...TEST_ENV, SMTP_URL: smtp.url }).mail, logger), logger, timing: { ...OUTBOX_TIMING, pollMs: 50 } });
+    ctx.services.outbox.onQueued(() => sender.kick());
+    try {
+      const email = 'logged.reset@example.com';
+      const { user } = await createUser(ctx.db, { email });
+      await user.update({ emailKey: email, emailVerifiedAt: new Date() });
+      const forgot = (body: object, query = '') => request(ctx.app).post(`/auth/password/forgot${query}`).send(body);
+      const reset = (body: object, query = '') => request(ctx.app).post(`/auth/password/reset${query}`).send(body);
+
+      expect((await forgot({ email })).status).toBe(202);
+      expect((await forgot({ email: 'nobody@example.com' })).status).toBe(202);
+      const mail = await smtp.nextMail((m) => m.subject === 'Reset your password');
+      const token = /#\/reset\?token=([A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1];
+      const verification = newAccountToken();
+      await ctx.services.outbox.queue({
+        recipient: email,
+        subject: 'Confirm your address',
+        text: 'x',
+        html: 'x',
+        token: { hash: verification.hash, purpose: 'email_verification', userId: user.id, email, expiresAt: new Date(Date.now() + 60_000) },
+      });
+      const newPassword = 'fifth plum tractor velvet';
+      const secrets = [token, verification.token, newPassword];
+
+      expect((await reset({ token: verification.token, new_password: newPassword })).status).toBe(400);
+      expect((await reset({ token, new_password: 'short' })).status).toBe(400);
+      // A confused client that puts the token in the query string as well.
+      expect((await reset({ token, new_password: newPassword }, `?token=${token}`)).status).toBe(200);
+      expect((await reset({ token, new_password: newPassword })).status).toBe(400);
+      await smtp.nextMail((m) => m.subject === 'Your password was changed');
+
+      const output = log.text();
+      expect(output).toContain('/auth/password/reset');
+      for (const secret of secrets) expect({ secret, found: output.includes(secret) }).toEqual({ secret, found: false });
+    } finally {
+      await sender.stop();
+      await ctx.close();
+      await smtp.close();
+    }
   });
 });
 
