@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { adminRoutes } from './admin.routes';
 import { authRoutes } from './auth.routes';
+import { emailRoutes } from './email.routes';
 import { healthRoutes } from './health.routes';
 import { introspectionRoutes } from './introspection.routes';
 import { tokenRoutes } from './token.routes';
@@ -19,7 +20,7 @@ export { wellKnownRoutes } from './well-known.routes';
  */
 export function apiRoutes(routes: Routes, resources: readonly AppResource[], deps: ResourceDeps): Router {
   const router = Router();
-  for (const addRoutes of [tokenRoutes, introspectionRoutes, authRoutes, userRoutes, adminRoutes, healthRoutes]) addRoutes(router, routes);
+  for (const addRoutes of [tokenRoutes, introspectionRoutes, authRoutes, emailRoutes, userRoutes, adminRoutes, healthRoutes]) addRoutes(router, routes);
   for (const resource of resources) resource.routes(router, deps);
   return router;
 }

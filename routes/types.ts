@@ -3,6 +3,7 @@ import type { Services } from '../app';
 import type { Clock } from '../app/clock';
 import type { createAdminController } from '../app/controllers/admin.controller';
 import type { createAuthController } from '../app/controllers/auth.controller';
+import type { createEmailController } from '../app/controllers/email.controller';
 import type { createHealthController } from '../app/controllers/health.controller';
 import type { createIntrospectionController } from '../app/controllers/introspection.controller';
 import type { createTokenController } from '../app/controllers/token.controller';
@@ -20,6 +21,7 @@ export interface Routes {
     health: ReturnType<typeof createHealthController>;
     admin: ReturnType<typeof createAdminController>;
     introspection: ReturnType<typeof createIntrospectionController>;
+    email: ReturnType<typeof createEmailController>;
   };
   guards: {
     accessToken: RequestHandler;
@@ -38,7 +40,11 @@ export interface Routes {
     /** Failed password checks per account, one budget shared by the two limits below (middleware/rate-limit.ts). */
     loginFailures: RequestHandler;
     passwordFailures: RequestHandler;
+    /** Verification mails a user asks for, per hour (MAIL_RATE_LIMIT; middleware/verification-mail-limit.ts). */
+    verificationMails: RequestHandler;
   };
+  /** False with MAIL_DISABLED: the routes that send or follow mail are not mounted (404). */
+  mailEnabled: boolean;
 }
 
 /** What an app resource's routes get to build their controllers and services from: the app's own. */

@@ -35,6 +35,30 @@ export class UsernameTaken extends ServiceError {
   readonly code = 'username_taken';
 }
 
+/** An address another account has already (compared case-insensitively): at registration or a change of address. */
+export class EmailTaken extends ServiceError {
+  readonly code = 'email_taken';
+}
+
+/**
+ * A mailed link's token that cannot be used: unknown, expired, used, revoked, of
+ * another purpose, or for an address the account no longer has. One refusal for
+ * all, so an answer never tells which.
+ */
+export class InvalidAccountToken extends ServiceError {
+  readonly code = 'invalid_token';
+}
+
+/** A verification mail asked for by an account that has no address (409 no_email). */
+export class NoEmail extends ServiceError {
+  readonly code = 'no_email';
+}
+
+/** A verification mail asked for by an account whose address is verified already. */
+export class EmailAlreadyVerified extends ServiceError {
+  readonly code = 'email_already_verified';
+}
+
 /**
  * What the caller named is not there for them: it does not exist, or it is not
  * theirs to see (say both the same way, so an answer never tells which). A 404
