@@ -17,6 +17,7 @@ import { requestContext } from '../middleware/request-context';
 import { securityHeaders } from '../middleware/security-headers';
 import { requireAccessToken, requireCredentials } from '../middleware/authenticate';
 import { requireClient } from '../middleware/require-client';
+import { verificationMailLimit } from '../middleware/verification-mail-limit';
 import { apiRoutes, AppResource, docsRoutes, Routes, wellKnownRoutes } from '../routes';
 import { APP_RESOURCES } from '../routes/app.routes';
 import { installGuards } from './auth/guards';
@@ -24,6 +25,7 @@ import { createPassport } from './auth/passport';
 import { Clock, systemClock } from './clock';
 import { createAdminController } from './controllers/admin.controller';
 import { createAuthController } from './controllers/auth.controller';
+import { createEmailController } from './controllers/email.controller';
 import { createHealthController } from './controllers/health.controller';
 import { createIntrospectionController } from './controllers/introspection.controller';
 import { createPasswordResetController } from './controllers/password-reset.controller';
@@ -39,6 +41,7 @@ import type { RedisConnection } from './redis';
 import { createKeyRing } from './keys';
 import { createOutbox } from './mail/outbox';
 import { createAccessTokenService } from './services/access-token.service';
+import { createEmailService } from './services/email.service';
 import { createIntrospectionService } from './services/introspection.service';
 import { createPasswordService } from './services/password.service';
 import { createPasswordResetService } from './services/password-reset.service';
@@ -79,12 +82,13 @@ export function createServices({ config, db, clock = systemClock, channel, logge
   const signingKeys = createSigningKeyService(config, db, clock);
   const accessTokens = createAccessTokenService(config, clock, keys);
   const refreshTokens = createRefreshTokenService(config, db, clock);
-  const users = createUserService(db, passwords, refreshTokens, clock);
+  const emails = createEmailService({ db, outbox: config.mail.disabled ? null : outbox, passwords, clock, config });
+  const users = createUserService(db, passwords, refreshTokens, emails, clock);
   const passwordReset = createPasswordResetService({ db, clock, outbox, passwords, users, publicUrl: config.publicUrl, tokenTtl: config.mail.resetTokenTtl });
   const userAdmin = createUserAdminService(db, sessions, refreshTokens, users, clock);
   const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
   const introspection = createIntrospectionService(accessTokens, sessions, refreshTokens);
-  return { passwords, sessions, outbox, keys, signingKeys, accessTokens, refreshTokens, users, passwordReset, userAdmin, tokens, introspection };
+  return { passwords, sessions, outbox, keys, signingKeys, accessTokens, refreshTokens, users, emails, passwordReset, userAdmin, tokens, introspection };
 }
 
 /** The Express app. It never listens: server.ts does, and tests hand it to supertest. */
@@ -130,6 +134,7 @@ export function createApp(deps: AppDeps): Express {
       admin: createAdminController(services.userAdmin),
       introspection: createIntrospectionController(services.introspection),
       passwordReset: config.mail.disabled ? undefined : createPasswordResetController(services.passwordReset),
+      email: createEmailController(services.emails),
     },
     guards: {
       accessToken,
@@ -144,7 +149,9 @@ export function createApp(deps: AppDeps): Express {
       loginFailures: failures.login,
       passwordFailures: failures.passwordChange,
       forgotPerAddress: forgotPerAddressLimit(config.mail.rateLimit, stores),
+      verificationMails: verificationMailLimit(config.mail.rateLimit, stores),
     },
+    mailEnabled: !config.mail.disabled,
   };
   app.use(apiRoutes(serverRoutes, resources, { config, db, clock, services }));
   app.use(notFound);

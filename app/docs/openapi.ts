@@ -2,6 +2,7 @@ import { mergeApiDocs } from './merge';
 import { ApiDocs, error, GUARDED, json, ref, UNAUTHORIZED } from './parts';
 import { adminPaths, adminSchemas } from './admin.openapi';
 import { passwordResetDocs } from './password-reset.openapi';
+import { emailChangeDocs, emailVerificationDocs } from './email.openapi';
 import { schemas } from './schemas';
 import { basicAuthScheme, introspectionDocs, wellKnownDocs } from './well-known.openapi';
 
@@ -33,7 +34,7 @@ const clearsCookie = {
 export interface DocumentOptions {
   /** POST /token/introspect exists (INTROSPECTION_CLIENTS names a client). */
   introspection?: boolean;
-  /** The password-reset routes exist (MAIL_DISABLED is not true). */
+  /** Mail is on (not MAIL_DISABLED): the routes that send or follow mail exist. */
   mail?: boolean;
 }
 
@@ -46,7 +47,7 @@ export interface DocumentOptions {
 export function buildOpenApiDocument(parts: readonly ApiDocs[] = [], { introspection = false, mail = true }: DocumentOptions = {}) {
   const document = serverDocument();
   if (introspection) Object.assign(document.components.securitySchemes, { basicAuth: basicAuthScheme });
-  return mergeApiDocs(document, [wellKnownDocs, ...(introspection ? [introspectionDocs] : []), ...(mail ? [passwordResetDocs] : []), ...parts]);
+  return mergeApiDocs(document, [wellKnownDocs, ...(introspection ? [introspectionDocs] : []), emailChangeDocs, ...(mail ? [emailVerificationDocs, passwordResetDocs] : []), ...parts]);
 }
 
 function serverDocument() {
@@ -149,11 +150,12 @@ function serverDocument() {
         post: {
           tags: ['account'],
           summary: 'Create an account',
+          description: 'With an email: the address is kept unverified and a verification link is mailed to it (written before the 201; none with MAIL_DISABLED).',
           requestBody: { required: true, content: json('RegisterRequest') },
           responses: {
             201: { description: 'Created', content: json('User') },
             400: error('Invalid input, with per-field messages'),
-            409: error('Username not available'),
+            409: error('username_taken: username not available; email_taken: another account has this address (both compared case-insensitively)'),
             429: throttled,
           },
         },

@@ -50,6 +50,11 @@ export type ErrorCode =
   | 'refresh_cookie_duplicated'
   | 'csrf_rejected'
   | 'username_taken'
+  | 'email_taken'
+  /** A mailed link's token that is unknown, expired, used, revoked or of another purpose (one answer for all). */
+  | 'invalid_token'
+  | 'no_email'
+  | 'email_already_verified'
   | 'route_not_found'
   | 'body_too_large'
   | 'content_type_unsupported'

@@ -9,9 +9,9 @@ import type { Outbox } from '../mail/outbox';
 import { passwordChangedMail } from '../mail/templates/password-changed';
 import { passwordResetMail } from '../mail/templates/password-reset';
 import { containsUsername } from '../validators/password-policy';
-import { AccountTokenInvalid, NewPasswordRefused } from './errors';
+import { InvalidAccountToken, NewPasswordRefused } from './errors';
 import type { PasswordService } from './password.service';
-import type { UserService } from './user.service';
+import { emailKey, UserService } from './user.service';
 
 export interface PasswordResetService {
   /**
@@ -23,7 +23,7 @@ export interface PasswordResetService {
   /**
    * Sets a new password with a mailed token: the token is used up, every session
    * ends, every other reset link stops working, and the owner is told by mail.
-   * Throws AccountTokenInvalid for any token that cannot be used, NewPasswordRefused
+   * Throws InvalidAccountToken for any token that cannot be used, NewPasswordRefused
    * for a password that contains the account's username.
    */
   resetPassword(token: string, newPassword: string): Promise<void>;
@@ -78,7 +78,7 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
   return {
     async requestReset(email) {
       const started = performance.now();
-      const recipient = await findResetRecipient(db, email.toLowerCase());
+      const recipient = await findResetRecipient(db, emailKey(email));
       if (recipient) {
         await mailResetLink(recipient);
         const took = performance.now() - started;
@@ -92,11 +92,11 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
 
     async resetPassword(token, newPassword) {
       const hash = hashAccountToken(token);
-      const invalid = () => new AccountTokenInvalid('This link is invalid or has expired; ask for a new one.');
+      const invalid = () => new InvalidAccountToken('This link is invalid or has expired; ask for a new one.');
       const live = await findLiveAccountToken(db, hash, 'password_reset', clock.now());
       const user = live && (await users.findById(live.userId));
       // A link mailed to an address the account no longer has is no longer the account's.
-      if (!live || !user || user.emailKey !== live.email.toLowerCase()) throw invalid();
+      if (!live || !user || user.emailKey !== emailKey(live.email)) throw invalid();
       if (containsUsername(newPassword, user.username)) throw new NewPasswordRefused('new_password', 'new_password must not contain the username');
       // Hashed before the token is used: the token is spent only once everything needed to finish is
       // in hand, so the password is stored right after, and a hash that fails leaves the link usable.

@@ -1,3 +1,7 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { createLogger } from '../../app/logger';
@@ -178,6 +182,66 @@ describe.each(DIALECTS)('log redaction: password reset by mail (%s)', (dialect) 
       await sender.stop();
       await ctx.close();
       await smtp.close();
+    }
+  });
+});
+
+/**
+ * The token of a mailed link is a credential: it is in the mail and nowhere else.
+ * The mail goes out as an .eml file here (no SMTP_URL, as in development), whose
+ * log line names the file; the whole flow is logged at trace and searched.
+ */
+describe('log redaction: verification links', () => {
+  let ctx: TestContext;
+  let outboxDir: string;
+  const log = captured();
+
+  beforeAll(async () => {
+    outboxDir = await mkdtemp(path.join(tmpdir(), 'outbox-'));
+    ctx = await createTestContext({ logger: createLogger('trace', log.stream), env: { MAIL_OUTBOX_DIR: outboxDir } });
+  });
+  afterAll(async () => {
+    await ctx.close();
+    await rm(outboxDir, { recursive: true, force: true });
+  });
+
+  /** The token of the `n`th mail written to the outbox folder, waiting for it. */
+  async function tokenOfMail(n: number): Promise<string> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const files = (await readdir(outboxDir)).sort();
+      if (files.length >= n) {
+        const mail = await simpleParser(await readFile(path.join(outboxDir, files[n - 1])));
+        return /#\/verify\?token=([A-Za-z0-9_-]{43})/.exec(mail.text ?? '')![1];
+      }
+      if (Date.now() > deadline) throw new Error(`no mail ${n} in ${outboxDir} after 10 s`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it('logs registration, resend, verification and its refusals without a token', async () => {
+    const logger = createLogger('trace', log.stream);
+    const sender = startOutboxSender({ db: ctx.db, transport: createMailTransport(ctx.config.mail, logger), logger, timing: { ...OUTBOX_TIMING, pollMs: 50 } });
+    ctx.services.outbox.onQueued(() => sender.kick());
+    try {
+      const password = 'fifth plum tractor velvet';
+      expect((await request(ctx.app).post('/auth/register').send({ username: 'mailed', password, email: 'mailed@example.com' })).status).toBe(201);
+      const first = await tokenOfMail(1);
+      const access = (await request(ctx.app).post('/token').send({ username: 'mailed', password })).body.access_token as string;
+      expect((await request(ctx.app).post('/auth/email/resend').set('Authorization', `Bearer ${access}`)).status).toBe(202);
+      const second = await tokenOfMail(2);
+      expect((await request(ctx.app).post('/auth/email/verify').send({ token: first })).status).toBe(400);
+      expect((await request(ctx.app).post('/auth/email/verify').send({ token: second })).status).toBe(200);
+      expect((await request(ctx.app).post('/auth/email/verify').send({ token: second })).status).toBe(400);
+      await request(ctx.app).post(`/auth/email/verify?token=${second}`).send({ token: [second] });
+
+      const lines = log.text().trim().split('\n');
+      expect(lines.some((line) => line.includes('mail written to the outbox folder'))).toBe(true);
+      for (const token of [first, second]) {
+        expect({ token, lines: lines.filter((line) => line.includes(token)) }).toEqual({ token, lines: [] });
+      }
+    } finally {
+      await sender.stop();
     }
   });
 });
