@@ -1,4 +1,4 @@
-import { escapeHtml } from './escape';
+import { escapeHtml } from './html';
 
 /**
  * The notice a password reset sends to the account's address: the owner learns of

@@ -1,4 +1,4 @@
-import { escapeHtml } from './escape';
+import { escapeHtml } from './html';
 
 /**
  * The mail a "Forgot password?" request sends to a verified address. The link is
