@@ -10,12 +10,14 @@ import { errorHandler } from '../middleware/error-handler';
 import { noStore } from '../middleware/no-store';
 import { notFound } from '../middleware/not-found';
 import { accountFailureLimits, perIpLimit } from '../middleware/rate-limit';
+import { forgotPerAddressLimit } from '../middleware/rate-limit-forgot';
 import { refreshLimits } from '../middleware/rate-limit-refresh';
 import { limitStores } from '../middleware/rate-limit-store';
 import { requestContext } from '../middleware/request-context';
 import { securityHeaders } from '../middleware/security-headers';
 import { requireAccessToken, requireCredentials } from '../middleware/authenticate';
 import { requireClient } from '../middleware/require-client';
+import { verificationMailLimit } from '../middleware/verification-mail-limit';
 import { apiRoutes, AppResource, docsRoutes, Routes, wellKnownRoutes } from '../routes';
 import { APP_RESOURCES } from '../routes/app.routes';
 import { installGuards } from './auth/guards';
@@ -23,8 +25,10 @@ import { createPassport } from './auth/passport';
 import { Clock, systemClock } from './clock';
 import { createAdminController } from './controllers/admin.controller';
 import { createAuthController } from './controllers/auth.controller';
+import { createEmailController } from './controllers/email.controller';
 import { createHealthController } from './controllers/health.controller';
 import { createIntrospectionController } from './controllers/introspection.controller';
+import { createPasswordResetController } from './controllers/password-reset.controller';
 import { createTokenController } from './controllers/token.controller';
 import { createTokenResponder } from './controllers/token-response';
 import { createUserController } from './controllers/user.controller';
@@ -37,8 +41,10 @@ import type { RedisConnection } from './redis';
 import { createKeyRing } from './keys';
 import { createOutbox } from './mail/outbox';
 import { createAccessTokenService } from './services/access-token.service';
+import { createEmailService } from './services/email.service';
 import { createIntrospectionService } from './services/introspection.service';
 import { createPasswordService } from './services/password.service';
+import { createPasswordResetService } from './services/password-reset.service';
 import { createRefreshTokenService } from './services/refresh-token.service';
 import { createSigningKeyService } from './services/signing-key.service';
 import { createSessionStateService } from './services/session-state.service';
@@ -76,11 +82,13 @@ export function createServices({ config, db, clock = systemClock, channel, logge
   const signingKeys = createSigningKeyService(config, db, clock);
   const accessTokens = createAccessTokenService(config, clock, keys);
   const refreshTokens = createRefreshTokenService(config, db, clock);
-  const users = createUserService(db, passwords, refreshTokens);
+  const emails = createEmailService({ db, outbox: config.mail.disabled ? null : outbox, passwords, clock, config });
+  const users = createUserService(db, passwords, refreshTokens, emails, clock);
+  const passwordReset = createPasswordResetService({ db, clock, outbox, passwords, users, publicUrl: config.publicUrl, tokenTtl: config.mail.resetTokenTtl });
   const userAdmin = createUserAdminService(db, sessions, refreshTokens, users, clock);
   const tokens = createTokenService(accessTokens, refreshTokens, () => clock.now());
   const introspection = createIntrospectionService(accessTokens, sessions, refreshTokens);
-  return { passwords, sessions, outbox, keys, signingKeys, accessTokens, refreshTokens, users, userAdmin, tokens, introspection };
+  return { passwords, sessions, outbox, keys, signingKeys, accessTokens, refreshTokens, users, emails, passwordReset, userAdmin, tokens, introspection };
 }
 
 /** The Express app. It never listens: server.ts does, and tests hand it to supertest. */
@@ -111,7 +119,7 @@ export function createApp(deps: AppDeps): Express {
   // The web page's own files only: any other request (every API call) never waits for a file-system lookup.
   app.get(['/', '/index.html', '/styles.css', '/js/*file'], express.static(publicDir(), { index: 'index.html' }));
   const introspection = config.introspectionClients.length > 0;
-  app.use(docsRoutes(resources.flatMap((resource) => (resource.docs ? [resource.docs] : [])), { introspection }));
+  app.use(docsRoutes(resources.flatMap((resource) => (resource.docs ? [resource.docs] : [])), { introspection, mail: !config.mail.disabled }));
   // Public and cacheable, so before the API's no-store.
   app.use(wellKnownRoutes(createWellKnownController(config, services.keys)));
   app.use(noStore);
@@ -125,6 +133,8 @@ export function createApp(deps: AppDeps): Express {
       health: createHealthController(db.sequelize, deps.redis),
       admin: createAdminController(services.userAdmin),
       introspection: createIntrospectionController(services.introspection),
+      passwordReset: config.mail.disabled ? undefined : createPasswordResetController(services.passwordReset),
+      email: createEmailController(services.emails),
     },
     guards: {
       accessToken,
@@ -138,7 +148,10 @@ export function createApp(deps: AppDeps): Express {
       refresh: refreshes.refresh,
       loginFailures: failures.login,
       passwordFailures: failures.passwordChange,
+      forgotPerAddress: forgotPerAddressLimit(config.mail.rateLimit, stores),
+      verificationMails: verificationMailLimit(config.mail.rateLimit, stores),
     },
+    mailEnabled: !config.mail.disabled,
   };
   app.use(apiRoutes(serverRoutes, resources, { config, db, clock, services }));
   app.use(notFound);

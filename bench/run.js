@@ -78,6 +78,7 @@ async function main() {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
     JWT_SECRET: secret,
+    MAIL_DISABLED: 'true', // a run sends no mail, and production starts without SMTP_URL only with mail off
     LOG_LEVEL: 'warn',
     AUTH_RATE_LIMIT: '0', // one client IP sends everything here
     LOGIN_FAILURE_LIMIT: '0',

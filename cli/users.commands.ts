@@ -1,6 +1,6 @@
 import type { Services } from '../app';
 import { isRole, Role, ROLES } from '../app/auth/permissions';
-import { LastAdmin, UsernameTaken } from '../app/services/errors';
+import { EmailTaken, LastAdmin, UsernameTaken } from '../app/services/errors';
 import type { AdminUser } from '../app/services/user-admin.service';
 import { registerRules } from '../app/validators/auth.validator';
 import { checkFields } from '../app/validators/check-fields';
@@ -63,6 +63,7 @@ export async function runCommand({ command, args, options }: Invocation, { servi
         user = await services.users.register({ username, password, email });
       } catch (error) {
         if (error instanceof UsernameTaken) throw new CliError(`username "${username}" is taken`);
+        if (error instanceof EmailTaken) throw new CliError(`email "${email}" belongs to another account`);
         throw error;
       }
       if (role !== 'user') await services.userAdmin.update(user.id, { role });

@@ -1,8 +1,10 @@
 import { Router } from 'express';
 import { adminRoutes } from './admin.routes';
 import { authRoutes } from './auth.routes';
+import { emailRoutes } from './email.routes';
 import { healthRoutes } from './health.routes';
 import { introspectionRoutes } from './introspection.routes';
+import { passwordResetRoutes } from './password-reset.routes';
 import { tokenRoutes } from './token.routes';
 import type { AppResource, ResourceDeps, Routes } from './types';
 import { userRoutes } from './user.routes';
@@ -19,7 +21,7 @@ export { wellKnownRoutes } from './well-known.routes';
  */
 export function apiRoutes(routes: Routes, resources: readonly AppResource[], deps: ResourceDeps): Router {
   const router = Router();
-  for (const addRoutes of [tokenRoutes, introspectionRoutes, authRoutes, userRoutes, adminRoutes, healthRoutes]) addRoutes(router, routes);
+  for (const addRoutes of [tokenRoutes, introspectionRoutes, authRoutes, emailRoutes, passwordResetRoutes, userRoutes, adminRoutes, healthRoutes]) addRoutes(router, routes);
   for (const resource of resources) resource.routes(router, deps);
   return router;
 }

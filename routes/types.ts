@@ -3,8 +3,10 @@ import type { Services } from '../app';
 import type { Clock } from '../app/clock';
 import type { createAdminController } from '../app/controllers/admin.controller';
 import type { createAuthController } from '../app/controllers/auth.controller';
+import type { createEmailController } from '../app/controllers/email.controller';
 import type { createHealthController } from '../app/controllers/health.controller';
 import type { createIntrospectionController } from '../app/controllers/introspection.controller';
+import type { createPasswordResetController } from '../app/controllers/password-reset.controller';
 import type { createTokenController } from '../app/controllers/token.controller';
 import type { createUserController } from '../app/controllers/user.controller';
 import type { ApiDocs } from '../app/docs/parts';
@@ -20,6 +22,9 @@ export interface Routes {
     health: ReturnType<typeof createHealthController>;
     admin: ReturnType<typeof createAdminController>;
     introspection: ReturnType<typeof createIntrospectionController>;
+    /** Undefined with MAIL_DISABLED=true: no password-reset routes at all. */
+    passwordReset?: ReturnType<typeof createPasswordResetController>;
+    email: ReturnType<typeof createEmailController>;
   };
   guards: {
     accessToken: RequestHandler;
@@ -38,7 +43,13 @@ export interface Routes {
     /** Failed password checks per account, one budget shared by the two limits below (middleware/rate-limit.ts). */
     loginFailures: RequestHandler;
     passwordFailures: RequestHandler;
+    /** "Forgot password?" requests per address (MAIL_RATE_LIMIT per hour): past it, marked, never refused (middleware/rate-limit-forgot.ts). */
+    forgotPerAddress: RequestHandler;
+    /** Verification mails a user asks for, per hour (MAIL_RATE_LIMIT; middleware/verification-mail-limit.ts). */
+    verificationMails: RequestHandler;
   };
+  /** False with MAIL_DISABLED: the routes that send or follow mail are not mounted (404). */
+  mailEnabled: boolean;
 }
 
 /** What an app resource's routes get to build their controllers and services from: the app's own. */

@@ -1,7 +1,7 @@
 import type { Database } from '../models';
 import type { Role } from '../app/auth/permissions';
 import type { PasswordService } from '../app/services/password.service';
-import { usernameKey } from '../app/services/user.service';
+import { emailKey, usernameKey } from '../app/services/user.service';
 
 export interface DemoAccount {
   /** How the log and `npm run seed` name it: "demo user", "demo admin". */
@@ -31,7 +31,7 @@ export async function seedDemoAccount(db: Database, passwords: PasswordService, 
   if (await db.User.findOne({ where: { usernameKey: key } })) return false;
   const [, created] = await db.User.findOrCreate({
     where: { usernameKey: key },
-    defaults: { username: account.username, usernameKey: key, email: account.email, role: account.role, passwordHash: await passwords.hash(account.password) },
+    defaults: { username: account.username, usernameKey: key, email: account.email, emailKey: emailKey(account.email), role: account.role, passwordHash: await passwords.hash(account.password) },
   });
   return created;
 }

@@ -1,6 +1,8 @@
 import { mergeApiDocs } from './merge';
 import { ApiDocs, error, GUARDED, json, ref, UNAUTHORIZED } from './parts';
 import { adminPaths, adminSchemas } from './admin.openapi';
+import { passwordResetDocs } from './password-reset.openapi';
+import { emailChangeDocs, emailVerificationDocs } from './email.openapi';
 import { schemas } from './schemas';
 import { basicAuthScheme, introspectionDocs, wellKnownDocs } from './well-known.openapi';
 
@@ -32,18 +34,20 @@ const clearsCookie = {
 export interface DocumentOptions {
   /** POST /token/introspect exists (INTROSPECTION_CLIENTS names a client). */
   introspection?: boolean;
+  /** Mail is on (not MAIL_DISABLED): the routes that send or follow mail exist. */
+  mail?: boolean;
 }
 
 /**
  * The OpenAPI 3 document served at /openapi.json and rendered by Swagger UI at
  * /docs: the server's own routes, then each app resource's docs (`parts`, kept
- * beside its routes and listed in routes/app.routes.ts). Introspection is in it
- * only when the route is, so the page never offers a 404.
+ * beside its routes and listed in routes/app.routes.ts). Introspection and the
+ * mail routes are in it only when their routes are, so the page never offers a 404.
  */
-export function buildOpenApiDocument(parts: readonly ApiDocs[] = [], { introspection = false }: DocumentOptions = {}) {
+export function buildOpenApiDocument(parts: readonly ApiDocs[] = [], { introspection = false, mail = true }: DocumentOptions = {}) {
   const document = serverDocument();
   if (introspection) Object.assign(document.components.securitySchemes, { basicAuth: basicAuthScheme });
-  return mergeApiDocs(document, [wellKnownDocs, ...(introspection ? [introspectionDocs] : []), ...parts]);
+  return mergeApiDocs(document, [wellKnownDocs, ...(introspection ? [introspectionDocs] : []), emailChangeDocs, ...(mail ? [emailVerificationDocs, passwordResetDocs] : []), ...parts]);
 }
 
 function serverDocument() {
@@ -146,11 +150,12 @@ function serverDocument() {
         post: {
           tags: ['account'],
           summary: 'Create an account',
+          description: 'With an email: the address is kept unverified and a verification link is mailed to it (written before the 201; none with MAIL_DISABLED).',
           requestBody: { required: true, content: json('RegisterRequest') },
           responses: {
             201: { description: 'Created', content: json('User') },
             400: error('Invalid input, with per-field messages'),
-            409: error('Username not available'),
+            409: error('username_taken: username not available; email_taken: another account has this address (both compared case-insensitively)'),
             429: throttled,
           },
         },

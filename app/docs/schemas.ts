@@ -10,7 +10,7 @@ export const schemas = {
         type: 'string',
         description:
           'Stable machine-readable reason. On 401: token_missing, token_invalid, token_expired (refresh and retry), token_revoked or refresh_reused (log in again), invalid_credentials. ' +
-          'On 403: password_incorrect, csrf_rejected, account_disabled, forbidden (error insufficient_scope). On 404: user_not_found. On 409: username_taken, last_admin.',
+          'On 403: password_incorrect, csrf_rejected, account_disabled, forbidden (error insufficient_scope). On 404: user_not_found. On 400: validation_failed, invalid_token (a mailed link’s token). On 409: username_taken, email_taken, no_email, email_already_verified, last_admin.',
         example: 'invalid_credentials',
       },
       errors: {
@@ -69,7 +69,7 @@ export const schemas = {
         maxLength: 256,
         description: 'Compared in Unicode NFKC form (composed and decomposed accents, fullwidth and plain letters are one password), otherwise used exactly as sent; 8 to 256 code points of that form; not a common or breached password; must not contain the username',
       },
-      email: { type: 'string', format: 'email', example: 'alice@example.com' },
+      email: { type: 'string', format: 'email', maxLength: 254, example: 'alice@example.com', description: 'Kept as given, unique among accounts case-insensitively' },
     },
   },
   LogoutRequest: {
@@ -95,11 +95,12 @@ export const schemas = {
   },
   User: {
     type: 'object',
-    required: ['id', 'username', 'email', 'created_at'],
+    required: ['id', 'username', 'email', 'email_verified', 'created_at'],
     properties: {
       id: { type: 'string', format: 'uuid' },
       username: { type: 'string' },
       email: { type: 'string', nullable: true },
+      email_verified: { type: 'boolean', description: 'Whether the owner of email followed a verification link since it became the account’s address; false without an address' },
       created_at: { type: 'string', format: 'date-time' },
     },
   },

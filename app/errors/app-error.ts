@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'password_incorrect'
   | 'grant_type_unsupported'
   | 'token_missing'
+  /** A mailed reset or verification token that cannot be used (400 invalid_request). */
+  | 'invalid_token'
   | 'token_invalid'
   | 'token_expired'
   | 'token_revoked'
@@ -48,6 +50,11 @@ export type ErrorCode =
   | 'refresh_cookie_duplicated'
   | 'csrf_rejected'
   | 'username_taken'
+  | 'email_taken'
+  /** A mailed link's token that is unknown, expired, used, revoked or of another purpose (one answer for all). */
+  | 'invalid_token'
+  | 'no_email'
+  | 'email_already_verified'
   | 'route_not_found'
   | 'body_too_large'
   | 'content_type_unsupported'

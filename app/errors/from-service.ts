@@ -1,4 +1,18 @@
-import { CallerSessionEnded, InvalidCursor, LastAdmin, NotFound, PasswordIncorrect, RefreshTokenRefused, ServiceError, UsernameTaken } from '../services/errors';
+import {
+  CallerSessionEnded,
+  EmailAlreadyVerified,
+  EmailTaken,
+  InvalidAccountToken,
+  InvalidCursor,
+  NewPasswordRefused,
+  LastAdmin,
+  NoEmail,
+  NotFound,
+  PasswordIncorrect,
+  RefreshTokenRefused,
+  ServiceError,
+  UsernameTaken,
+} from '../services/errors';
 import { AppError } from './app-error';
 import { invalidAccessToken, invalidRefreshToken, invalidRequest } from '.';
 
@@ -14,9 +28,15 @@ export function fromServiceError(error: ServiceError): AppError {
   if (error instanceof CallerSessionEnded) return invalidAccessToken('token_revoked', error.description);
   if (error instanceof PasswordIncorrect) return new AppError(403, 'invalid_grant', 'password_incorrect', { description: error.description });
   if (error instanceof UsernameTaken) return new AppError(409, 'conflict', 'username_taken', { description: error.description });
+  if (error instanceof EmailTaken) return new AppError(409, 'conflict', 'email_taken', { description: error.description });
+  // A mailed link's token is input like any other: a 400, never a 401 (which front ends read as "refresh your access token").
+  if (error instanceof InvalidAccountToken) return invalidRequest(error.description, undefined, 'invalid_token');
+  if (error instanceof NoEmail) return new AppError(409, 'conflict', 'no_email', { description: error.description });
+  if (error instanceof EmailAlreadyVerified) return new AppError(409, 'conflict', 'email_already_verified', { description: error.description });
   if (error instanceof NotFound) return new AppError(404, 'not_found', error.code, { description: error.description });
   // The cursor is a query parameter: its refusal reads like any other field's.
   if (error instanceof InvalidCursor) return invalidRequest(error.description, [{ field: 'cursor', message: error.description }]);
+  if (error instanceof NewPasswordRefused) return invalidRequest(error.description, [{ field: error.field, message: error.description }]);
   if (error instanceof LastAdmin) return new AppError(409, 'conflict', 'last_admin', { description: error.description });
   return new AppError(500, 'server_error', 'internal_error', { description: 'Internal server error.', cause: error });
 }

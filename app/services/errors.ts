@@ -30,9 +30,41 @@ export class PasswordIncorrect extends ServiceError {
   readonly code = 'password_incorrect';
 }
 
+/** A new password the policy refuses for a reason only the service can see (it contains the account's username); `field` names it. */
+export class NewPasswordRefused extends ServiceError {
+  readonly code = 'validation_failed';
+  constructor(readonly field: string, description: string) {
+    super(description);
+  }
+}
+
 /** Registration of a username that exists already (compared case-insensitively). */
 export class UsernameTaken extends ServiceError {
   readonly code = 'username_taken';
+}
+
+/** An address another account has already (compared case-insensitively): at registration or a change of address. */
+export class EmailTaken extends ServiceError {
+  readonly code = 'email_taken';
+}
+
+/**
+ * A mailed link's token that cannot be used: unknown, expired, used, revoked, of
+ * another purpose, or for an address the account no longer has. One refusal for
+ * all, so an answer never tells which.
+ */
+export class InvalidAccountToken extends ServiceError {
+  readonly code = 'invalid_token';
+}
+
+/** A verification mail asked for by an account that has no address (409 no_email). */
+export class NoEmail extends ServiceError {
+  readonly code = 'no_email';
+}
+
+/** A verification mail asked for by an account whose address is verified already. */
+export class EmailAlreadyVerified extends ServiceError {
+  readonly code = 'email_already_verified';
 }
 
 /**

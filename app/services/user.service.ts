@@ -1,8 +1,10 @@
 import { UniqueConstraintError } from 'sequelize';
 import type { Database, UserRow } from '../../models';
+import { revokeAccountTokens } from '../../models/account-token.queries';
 import { findCredentials, UserCredentials } from '../../models/user.queries';
+import { Clock, systemClock } from '../clock';
 import { USERNAME_PATTERN } from '../validators/auth.validator';
-import { CallerSessionEnded, PasswordIncorrect, UsernameTaken } from './errors';
+import { CallerSessionEnded, EmailTaken, PasswordIncorrect, UsernameTaken } from './errors';
 import type { PasswordService } from './password.service';
 import type { RefreshTokenService } from './refresh-token.service';
 
@@ -11,6 +13,8 @@ export interface UserProfile {
   id: string;
   username: string;
   email: string | null;
+  /** Whether the owner of `email` has followed a verification link since it became the account's address. */
+  email_verified: boolean;
   created_at: string;
 }
 
@@ -18,6 +22,8 @@ export const toProfile = (user: UserRow): UserProfile => ({
   id: user.id,
   username: user.username,
   email: user.email,
+  // emailVerifiedAt is undefined, not null, on a row just created.
+  email_verified: Boolean(user.email && user.emailVerifiedAt),
   created_at: user.createdAt.toISOString(),
 });
 
@@ -27,6 +33,24 @@ export const toProfile = (user: UserRow): UserProfile => ({
  * letting look-alike names reach someone else's account.
  */
 export const usernameKey = (username: string): string => username.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+
+/**
+ * The unique, case-insensitive form of an address (users.email_key). ASCII letters
+ * only are folded, as for usernames: full Unicode folding would turn look-alikes
+ * (the Kelvin sign) into someone else's address and can make the key longer than
+ * the address; SQLite's lower(), which filled the column in migration 010, folds
+ * ASCII only too.
+ */
+export const emailKey = (email: string): string => usernameKey(email);
+
+/** Whether a unique violation is the address's (users.email_key) rather than the username's. */
+export const isEmailConflict = (error: UniqueConstraintError): boolean =>
+  Object.keys(error.fields ?? {}).includes('email_key') || error.errors.some((item) => item.path === 'email_key');
+
+/** Mail a new account's address gets (app/services/email.service.ts): in the request, so a 201 means it is written. */
+export interface RegistrationMail {
+  sendVerification(user: UserRow): Promise<void>;
+}
 
 export interface UserService {
   register(input: { username: string; password: string; email?: string | null }): Promise<UserRow>;
@@ -40,9 +64,14 @@ export interface UserService {
   changePassword(caller: { id: string; sessionVersion: number }, currentPassword: string, newPassword: string): Promise<UserRow>;
   /** Ends every session: refresh tokens revoked, access tokens issued so far refused. */
   endAllSessions(userId: string): Promise<void>;
+  /**
+   * Stores a new password hash (made by the caller, a password reset) and ends every
+   * session, as a password change does; every live reset link of the user stops working.
+   */
+  replacePassword(userId: string, passwordHash: string): Promise<void>;
 }
 
-export function createUserService(db: Database, passwords: PasswordService, refreshTokens: RefreshTokenService): UserService {
+export function createUserService(db: Database, passwords: PasswordService, refreshTokens: RefreshTokenService, registrationMail?: RegistrationMail, clock: Clock = systemClock): UserService {
   const { User } = db;
 
   /**
@@ -63,14 +92,20 @@ export function createUserService(db: Database, passwords: PasswordService, refr
   return {
     async register({ username, password, email }) {
       const passwordHash = await passwords.hash(password);
+      let user: UserRow;
       try {
-        return await User.create({ username, usernameKey: usernameKey(username), email: email ?? null, passwordHash });
+        // Stored as given, unique by its key: the unique index decides, also between two registrations at once.
+        user = await User.create({ username, usernameKey: usernameKey(username), email: email ?? null, emailKey: email ? emailKey(email) : null, passwordHash });
       } catch (error) {
         if (error instanceof UniqueConstraintError) {
+          if (isEmailConflict(error)) throw new EmailTaken('That email address belongs to another account.');
           throw new UsernameTaken('That username is not available.');
         }
         throw error;
       }
+      // Two statements, not one: should the mail's fail, the account stands with its address unverified, and a resend mends it.
+      if (user.email !== null) await registrationMail?.sendVerification(user);
+      return user;
     },
 
     async checkCredentials(username, password) {
@@ -104,12 +139,20 @@ export function createUserService(db: Database, passwords: PasswordService, refr
         throw new CallerSessionEnded('This token was revoked; log in again.');
       }
       await refreshTokens.revokeAllOf(userId);
+      // A reset link mailed before the change would otherwise still set another password.
+      await revokeAccountTokens(db, userId, 'password_reset', clock.now());
       return user.reload();
     },
 
     async endAllSessions(userId) {
       await bumpSessionVersion(userId);
       await refreshTokens.revokeAllOf(userId);
+    },
+
+    async replacePassword(userId, passwordHash) {
+      await bumpSessionVersion(userId, { passwordHash });
+      await refreshTokens.revokeAllOf(userId);
+      await revokeAccountTokens(db, userId, 'password_reset', clock.now());
     },
   };
 }

@@ -39,14 +39,14 @@ export const newPasswordRule = (name: string, usernameOf: (req: Meta['req']) => 
 export const presentedPasswordRule = (name: string, when?: ContextRunner) =>
   stringField(name, { min: 1, max: PASSWORD_MAX, when, length: (value) => Math.min(codePoints(value), passwordLength(value)) });
 
-export const registerRules = [
-  usernameRule(),
-  newPasswordRule('password', (req) => req.body?.username),
-  stringField('email', { min: 3, max: 254, optional: true })
+/** An email address: at most 254 characters (RFC 5321's limit on a path), in the form isEmail accepts. */
+export const emailRule = (options: { optional?: boolean } = {}) =>
+  stringField('email', { min: 3, max: 254, optional: options.optional })
     .bail()
     .isEmail()
-    .withMessage('email must be a valid address'),
-];
+    .withMessage('email must be a valid address');
+
+export const registerRules = [usernameRule(), newPasswordRule('password', (req) => req.body?.username), emailRule({ optional: true })];
 
 export const logoutRules = [
   stringField('refresh_token', { min: 1, max: 512, optional: true }),

@@ -38,6 +38,7 @@ describe('examples/resource-server beside the auth server', () => {
   const authEnv = () => ({
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     NODE_ENV: 'production',
+    MAIL_DISABLED: 'true', // no mail server here: production starts without SMTP_URL only with mail off
     HOST: '127.0.0.1',
     PUBLIC_URL: ISSUER, // where clients would reach it behind a proxy; its tokens' `iss`
     DATABASE_URL: `sqlite:${path.join(dir, 'auth.sqlite')}`,

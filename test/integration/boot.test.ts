@@ -9,6 +9,8 @@ import { killAllServers, ROOT, SERVER_JS, startServer } from '../helpers/server-
 const SERVER = SERVER_JS;
 // The real defaults (development, info logs), not the fault tests' cheap test settings.
 const DEVELOPMENT = { NODE_ENV: 'development', JWT_SECRET: '', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' };
+// Production as an operator without a mail server runs it: MAIL_DISABLED=true, or the server refuses to start.
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2', MAIL_DISABLED: 'true' };
 const messages = (logs: { msg: string }[]) => logs.map((l) => l.msg).join('\n');
 
 /** An IPv4 address of this machine that is not loopback: where another machine would connect. */
@@ -86,8 +88,7 @@ describe('server boot (node dist/server.js)', () => {
     });
 
     it('in production listens on every interface unless HOST is set', async () => {
-      const production = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' };
-      const server = await startServer({ env: production, dir });
+      const server = await startServer({ env: PRODUCTION, dir });
       expect(listening(server.logs)?.msg).toMatch(/all interfaces/);
       expect(await connect(externalAddress(), server.port)).toBe('accepted');
     });
@@ -100,13 +101,21 @@ describe('server boot (node dist/server.js)', () => {
   });
 
   it('refuses to start in production without a JWT_SECRET of 32 bytes', () => {
-    const result = spawnSync(process.execPath, [SERVER], { cwd: dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', JWT_SECRET: 'short' }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [SERVER], { cwd: dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', JWT_SECRET: 'short', MAIL_DISABLED: 'true' }, encoding: 'utf8' });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^config: JWT_SECRET must be set to at least 32 bytes in production/);
   });
 
+  it('refuses to start in production without SMTP_URL unless MAIL_DISABLED=true, in one line', () => {
+    const result = spawnSync(process.execPath, [SERVER], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...PRODUCTION, MAIL_DISABLED: '' }, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'config: SMTP_URL must be set in production to send verification and password-reset mail (or MAIL_DISABLED=true to turn both off)',
+    ]);
+  });
+
   it('does not seed in production', async () => {
-    const server = await startServer({ env: { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' }, dir });
+    const server = await startServer({ env: PRODUCTION, dir });
     const url = `http://127.0.0.1:${server.port}`;
     {
       expect(messages(server.logs)).not.toContain('seeded');
@@ -130,8 +139,9 @@ describe('npm run seed (dist/seeders/cli.js)', () => {
       expect(second.status).toBe(0);
       expect(second.stdout).toContain('demo user johndoe already exists');
       expect(second.stdout).toContain('demo admin admin already exists');
-      const production = spawnSync(process.execPath, [cli], { cwd: dir, env: { ...env, NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) }, encoding: 'utf8' });
+      const production = spawnSync(process.execPath, [cli], { cwd: dir, env: { ...env, NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), MAIL_DISABLED: 'true' }, encoding: 'utf8' });
       expect(production.status).toBe(1);
+      expect(production.stderr).toContain('seeding is for development only');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

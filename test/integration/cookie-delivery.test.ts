@@ -67,7 +67,7 @@ describe.each(DIALECTS)('refresh token delivery by cookie (%s)', (dialect) => {
     });
 
     it('marks the cookie Secure in production even on localhost', async () => {
-      const prod = ctx.appWith({ env: { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2', SEED_DEMO_USER: 'false' }, clock });
+      const prod = ctx.appWith({ env: { NODE_ENV: 'production', MAIL_DISABLED: 'true', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2', SEED_DEMO_USER: 'false' }, clock });
       const { username, password } = await createUser(ctx.db);
       const res = await request(prod).post('/token').set('Host', HOST).set('Origin', OWN_ORIGIN).set('Refresh-Token-Delivery', 'cookie').send({ username, password });
       expect(res.status).toBe(200);

@@ -121,7 +121,7 @@ describe.each(DIALECTS)('guarded routes (%s)', (dialect) => {
       const { user, username, tokens } = await createSession(ctx.app, ctx.db);
       const res = await request(ctx.app).get('/users/me').set('Authorization', `Bearer ${tokens.access_token}`);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ id: user.id, username, email: null, created_at: user.createdAt.toISOString() });
+      expect(res.body).toEqual({ id: user.id, username, email: null, email_verified: false, created_at: user.createdAt.toISOString() });
     });
 
     it('responds 401 without a token', async () => {

@@ -52,7 +52,7 @@ describe('platform routes', () => {
     const res = await request(ctx.app).get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
-    const server = ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/auth/logout', '/auth/register', '/health', '/protected', '/token', '/token/refresh', '/token/revoke', '/users/me', '/users/me/password', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/sessions/revoke'];
+    const server = ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/auth/logout', '/auth/password/forgot', '/auth/password/reset', '/auth/register', '/health', '/protected', '/token', '/token/refresh', '/token/revoke', '/users/me', '/users/me/password', '/users/me/email', '/auth/email/verify', '/auth/email/resend', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/sessions/revoke'];
     const app = APP_RESOURCES.flatMap((resource) => Object.keys(resource.docs?.paths ?? {}));
     expect(Object.keys(res.body.paths).sort()).toEqual([...server, ...app].sort());
     expect(res.body.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
@@ -60,15 +60,17 @@ describe('platform routes', () => {
   });
 
   it.each([
-    ['', undefined],
-    [' (introspection on)', 'orders-api:orders-api-secret-of-at-least-32-bytes'],
-  ])('GET /openapi.json documents exactly the operations the app serves, the app’s own resources’ included%s', async (_on, clients) => {
-    const app = clients ? ctx.appWith({ env: { INTROSPECTION_CLIENTS: clients } }) : ctx.app;
+    ['', undefined, {}],
+    [' (introspection on)', 'orders-api:orders-api-secret-of-at-least-32-bytes', {}],
+    [' (mail disabled)', undefined, { MAIL_DISABLED: 'true' }],
+  ])('GET /openapi.json documents exactly the operations the app serves, the app’s own resources’ included%s', async (_on, clients, env) => {
+    const app = clients || Object.keys(env).length > 0 ? ctx.appWith({ env: { ...env, ...(clients ? { INTROSPECTION_CLIENTS: clients } : {}) } }) : ctx.app;
     const { paths } = (await request(app).get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
     const served = servedOperations(app).filter((operation) => operation !== 'GET /openapi.json');
     expect(served.sort()).toEqual(documented.sort());
     expect(served.includes('POST /token/introspect')).toBe(Boolean(clients));
+    expect(served.includes('POST /auth/email/verify')).toBe(!('MAIL_DISABLED' in env));
   });
 
   it('GET /docs serves Swagger UI', async () => {

@@ -11,7 +11,7 @@ describe.each(DIALECTS)('POST /auth/register (%s)', (dialect) => {
   it('responds 201 with the user and never the hash', async () => {
     const res = await request(ctx.app).post('/auth/register').send({ username: 'Alice_1', password: 'a long passphrase', email: 'alice@example.com' });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.any(String), username: 'Alice_1', email: 'alice@example.com', created_at: expect.any(String) });
+    expect(res.body).toEqual({ id: expect.any(String), username: 'Alice_1', email: 'alice@example.com', email_verified: false, created_at: expect.any(String) });
     expect(JSON.stringify(res.body)).not.toMatch(/hash|argon/i);
     const row = await ctx.db.User.findByPk(res.body.id);
     expect(row?.usernameKey).toBe('alice_1');

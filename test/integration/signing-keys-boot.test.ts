@@ -9,7 +9,7 @@ import { kidsIn, StoredKey, storedKeys } from '../helpers/signing-keys';
 const KEYS_CLI = path.join(ROOT, 'dist/cli/keys.js');
 const KEY_ENCRYPTION_SECRET = 'the-boot-tests-key-encryption-secret-0123456789';
 const OTHER_KEY_ENCRYPTION_SECRET = 'not-the-secret-the-keys-were-made-with-9876543210';
-// Production refuses argon2 below OWASP's minimum; HOST keeps the server on loopback.
+// Production refuses argon2 below OWASP's minimum, and starts without SMTP_URL only with mail off; HOST keeps the server on loopback.
 const PRODUCTION = {
   NODE_ENV: 'production',
   JWT_ALGORITHM: 'ES256',
@@ -17,6 +17,7 @@ const PRODUCTION = {
   ARGON2_MEMORY_KIB: '19456',
   ARGON2_TIME_COST: '2',
   HOST: '127.0.0.1',
+  MAIL_DISABLED: 'true',
 };
 
 /** The lines a process wrote, empty ones aside. */

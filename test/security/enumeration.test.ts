@@ -107,7 +107,7 @@ describe.each(DIALECTS)('registration reveals no more than it must (%s)', (diale
     const password = 'a-long-enough-passphrase';
     const res = await request(ctx.app).post('/auth/register').send({ username: 'newcomer', password, email: 'new@example.com' });
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'email', 'id', 'username']);
+    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'email', 'email_verified', 'id', 'username']);
     expect(res.body).toMatchObject({ username: 'newcomer', email: 'new@example.com' });
     expect(res.headers.location).toBe('/users/me');
     const stored = await ctx.db.User.findOne({ where: { username: 'newcomer' }, rejectOnEmpty: true });
@@ -144,7 +144,7 @@ describe.each(DIALECTS)('registration reveals no more than it must (%s)', (diale
     const { body } = await request(ctx.app).post('/token').send({ username: mine.username, password: mine.password });
     const me = await request(ctx.app).get('/users/me').set('Authorization', `Bearer ${body.access_token}`);
     expect(me.status).toBe(200);
-    expect(Object.keys(me.body).sort()).toEqual(['created_at', 'email', 'id', 'username']);
+    expect(Object.keys(me.body).sort()).toEqual(['created_at', 'email', 'email_verified', 'id', 'username']);
     expect(me.body.id).toBe(mine.user.id);
     expect(me.text).not.toContain(other.user.id);
     expect(me.text).not.toContain(mine.user.passwordHash);

@@ -46,7 +46,7 @@ describe('HTTP hygiene', () => {
       const development = ctx.appWith({ env: { NODE_ENV: 'development', JWT_SECRET: 'a-development-secret-of-at-least-32-bytes', ARGON2_MEMORY_KIB: undefined, ARGON2_TIME_COST: undefined } });
       expect((await request(development).get('/health')).headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
       const production = ctx.appWith({
-        env: { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-bytes!', ARGON2_MEMORY_KIB: undefined, ARGON2_TIME_COST: undefined, SEED_DEMO_USER: 'false' },
+        env: { NODE_ENV: 'production', MAIL_DISABLED: 'true', JWT_SECRET: 'a-production-secret-of-at-least-32-bytes!', ARGON2_MEMORY_KIB: undefined, ARGON2_TIME_COST: undefined, SEED_DEMO_USER: 'false' },
       });
       expect((await request(production).get('/health')).headers['content-security-policy']).toContain('upgrade-insecure-requests');
     });

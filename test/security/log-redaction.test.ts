@@ -1,8 +1,18 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { createLogger } from '../../app/logger';
-import { createTestContext, TestContext } from '../helpers/app';
+import { newAccountToken } from '../../app/mail/account-token';
+import { OUTBOX_TIMING, startOutboxSender } from '../../app/mail/outbox-sender';
+import { createMailTransport } from '../../app/mail/transport';
+import { loadConfig } from '../../config';
+import { createUser } from '../factories/user.factory';
+import { createTestContext, DIALECTS, TEST_ENV, TestContext } from '../helpers/app';
 import { describeOnPostgres } from '../helpers/postgres';
+import { startSmtpServer } from '../helpers/smtp';
 
 /**
  * Logs are structured JSON (pino) and never hold a secret: passwords,
@@ -121,6 +131,118 @@ describe('log redaction', () => {
     // The query-string request is still recognisable, only its secret values are gone.
     const queried = entries.find((entry) => entry.req?.url.startsWith('/protected?'));
     expect(queried?.req?.url).toBe('/protected?access_token=[REDACTED]');
+  });
+});
+
+/**
+ * A reset link's token is a credential: it travels in the mail, and back in one
+ * request body, and no log line of the request, the sender or an error may hold it.
+ */
+describe.each(DIALECTS)('log redaction: password reset by mail (%s)', (dialect) => {
+  it('logs forgot, reset and their failures without a token or the new password', async () => {
+    const log = captured();
+    const logger = createLogger('trace', log.stream);
+    const ctx = await createTestContext({ dialect, logger, env: { PUBLIC_URL: 'https://auth.example.com' } });
+    const smtp = await startSmtpServer();
+    const sender = startOutboxSender({ db: ctx.db, transport: createMailTransport(loadConfig({ ...TEST_ENV, SMTP_URL: smtp.url }).mail, logger), logger, timing: { ...OUTBOX_TIMING, pollMs: 50 } });
+    ctx.services.outbox.onQueued(() => sender.kick());
+    try {
+      const email = 'logged.reset@example.com';
+      const { user } = await createUser(ctx.db, { email });
+      await user.update({ emailKey: email, emailVerifiedAt: new Date() });
+      const forgot = (body: object, query = '') => request(ctx.app).post(`/auth/password/forgot${query}`).send(body);
+      const reset = (body: object, query = '') => request(ctx.app).post(`/auth/password/reset${query}`).send(body);
+
+      expect((await forgot({ email })).status).toBe(202);
+      expect((await forgot({ email: 'nobody@example.com' })).status).toBe(202);
+      const mail = await smtp.nextMail((m) => m.subject === 'Reset your password');
+      const token = /#\/reset\?token=([A-Za-z0-9_-]+)/.exec(mail.text ?? '')![1];
+      const verification = newAccountToken();
+      await ctx.services.outbox.queue({
+        recipient: email,
+        subject: 'Confirm your address',
+        text: 'x',
+        html: 'x',
+        token: { hash: verification.hash, purpose: 'email_verification', userId: user.id, email, expiresAt: new Date(Date.now() + 60_000) },
+      });
+      const newPassword = 'fifth plum tractor velvet';
+      const secrets = [token, verification.token, newPassword];
+
+      expect((await reset({ token: verification.token, new_password: newPassword })).status).toBe(400);
+      expect((await reset({ token, new_password: 'short' })).status).toBe(400);
+      // A confused client that puts the token in the query string as well.
+      expect((await reset({ token, new_password: newPassword }, `?token=${token}`)).status).toBe(200);
+      expect((await reset({ token, new_password: newPassword })).status).toBe(400);
+      await smtp.nextMail((m) => m.subject === 'Your password was changed');
+
+      const output = log.text();
+      expect(output).toContain('/auth/password/reset');
+      for (const secret of secrets) expect({ secret, found: output.includes(secret) }).toEqual({ secret, found: false });
+    } finally {
+      await sender.stop();
+      await ctx.close();
+      await smtp.close();
+    }
+  });
+});
+
+/**
+ * The token of a mailed link is a credential: it is in the mail and nowhere else.
+ * The mail goes out as an .eml file here (no SMTP_URL, as in development), whose
+ * log line names the file; the whole flow is logged at trace and searched.
+ */
+describe('log redaction: verification links', () => {
+  let ctx: TestContext;
+  let outboxDir: string;
+  const log = captured();
+
+  beforeAll(async () => {
+    outboxDir = await mkdtemp(path.join(tmpdir(), 'outbox-'));
+    ctx = await createTestContext({ logger: createLogger('trace', log.stream), env: { MAIL_OUTBOX_DIR: outboxDir } });
+  });
+  afterAll(async () => {
+    await ctx.close();
+    await rm(outboxDir, { recursive: true, force: true });
+  });
+
+  /** The token of the `n`th mail written to the outbox folder, waiting for it. */
+  async function tokenOfMail(n: number): Promise<string> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const files = (await readdir(outboxDir)).sort();
+      if (files.length >= n) {
+        const mail = await simpleParser(await readFile(path.join(outboxDir, files[n - 1])));
+        return /#\/verify\?token=([A-Za-z0-9_-]{43})/.exec(mail.text ?? '')![1];
+      }
+      if (Date.now() > deadline) throw new Error(`no mail ${n} in ${outboxDir} after 10 s`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it('logs registration, resend, verification and its refusals without a token', async () => {
+    const logger = createLogger('trace', log.stream);
+    const sender = startOutboxSender({ db: ctx.db, transport: createMailTransport(ctx.config.mail, logger), logger, timing: { ...OUTBOX_TIMING, pollMs: 50 } });
+    ctx.services.outbox.onQueued(() => sender.kick());
+    try {
+      const password = 'fifth plum tractor velvet';
+      expect((await request(ctx.app).post('/auth/register').send({ username: 'mailed', password, email: 'mailed@example.com' })).status).toBe(201);
+      const first = await tokenOfMail(1);
+      const access = (await request(ctx.app).post('/token').send({ username: 'mailed', password })).body.access_token as string;
+      expect((await request(ctx.app).post('/auth/email/resend').set('Authorization', `Bearer ${access}`)).status).toBe(202);
+      const second = await tokenOfMail(2);
+      expect((await request(ctx.app).post('/auth/email/verify').send({ token: first })).status).toBe(400);
+      expect((await request(ctx.app).post('/auth/email/verify').send({ token: second })).status).toBe(200);
+      expect((await request(ctx.app).post('/auth/email/verify').send({ token: second })).status).toBe(400);
+      await request(ctx.app).post(`/auth/email/verify?token=${second}`).send({ token: [second] });
+
+      const lines = log.text().trim().split('\n');
+      expect(lines.some((line) => line.includes('mail written to the outbox folder'))).toBe(true);
+      for (const token of [first, second]) {
+        expect({ token, lines: lines.filter((line) => line.includes(token)) }).toEqual({ token, lines: [] });
+      }
+    } finally {
+      await sender.stop();
+    }
   });
 });
 

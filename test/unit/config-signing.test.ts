@@ -2,7 +2,7 @@ import { loadConfig } from '../../config';
 import { DEVELOPMENT_KEY_ENCRYPTION_SECRET } from '../../config/signing';
 
 const SECRET = 'x'.repeat(32);
-const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET };
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, MAIL_DISABLED: 'true' };
 
 describe('loadConfig: signing, publishing and introspection', () => {
   it('signs HS256 by default, publishes under http://localhost:PORT, and keeps the issuer auth-server until PUBLIC_URL is set', () => {

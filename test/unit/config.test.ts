@@ -6,6 +6,8 @@ import { ConfigError, Env, loadConfig } from '../../config';
 import { parseDurationSeconds } from '../../config/duration';
 
 const SECRET = 'x'.repeat(32);
+// Production refuses to start without a way to send mail (config/mail.ts); these tests are about other keys.
+const PRODUCTION = { NODE_ENV: 'production', MAIL_DISABLED: 'true' };
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -109,8 +111,8 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
-    [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
-    [{ NODE_ENV: 'production', JWT_SECRET: 'too-short-for-production' }, 'JWT_SECRET'],
+    [PRODUCTION, 'JWT_SECRET'],
+    [{ ...PRODUCTION, JWT_SECRET: 'too-short-for-production' }, 'JWT_SECRET'],
     [{ ARGON2_MEMORY_KIB: '1024' }, 'ARGON2_MEMORY_KIB'],
     [{ CORS_ORIGINS: 'not an origin' }, 'CORS_ORIGINS'],
     ...[
@@ -139,7 +141,7 @@ describe('loadConfig', () => {
     [{ UV_THREADPOOL_SIZE: 'two' }, 'UV_THREADPOOL_SIZE'],
     [{ THREAD_POOL_NICE: '20' }, 'THREAD_POOL_NICE'],
     [{ THREAD_POOL_NICE: '-5' }, 'THREAD_POOL_NICE'],
-    [{ NODE_ENV: 'production', JWT_SECRET: SECRET, SEED_DEMO_USER: 'true' }, 'SEED_DEMO_USER'],
+    [{ ...PRODUCTION, JWT_SECRET: SECRET, SEED_DEMO_USER: 'true' }, 'SEED_DEMO_USER'],
     [{ HOST: 'http://0.0.0.0' }, 'HOST'],
     [{ HOST: '0.0.0.0:3000' }, 'HOST'],
     [{ HOST: '[::1]' }, 'HOST'],
@@ -163,7 +165,7 @@ describe('loadConfig', () => {
   });
 
   it('accepts a production configuration and never seeds there', () => {
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'sqlite::memory:' });
+    const config = loadConfig({ ...PRODUCTION, JWT_SECRET: SECRET, DATABASE_URL: 'sqlite::memory:' });
     expect(config.seedDemoUser).toBe(false);
     expect(config.jwt.secretGenerated).toBe(false);
   });
@@ -175,7 +177,7 @@ describe('loadConfig', () => {
   it('sizes the thread pool to the CPUs and hashes on all of it by default, at nice 19 in production only', () => {
     const cpus = availableParallelism();
     expect(loadConfig({}).threadPool).toEqual({ size: cpus, hashConcurrency: cpus, nice: 0 });
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).threadPool).toEqual({ size: cpus, hashConcurrency: cpus, nice: 19 });
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: SECRET }).threadPool).toEqual({ size: cpus, hashConcurrency: cpus, nice: 19 });
     expect(loadConfig({ UV_THREADPOOL_SIZE: '3', THREAD_POOL_NICE: '0' }).threadPool).toEqual({ size: 3, hashConcurrency: Math.min(cpus, 3), nice: 0 });
     expect(loadConfig({ UV_THREADPOOL_SIZE: '3', ARGON2_CONCURRENCY: '2' }).threadPool).toEqual({ size: 3, hashConcurrency: 2, nice: 0 });
   });
@@ -188,8 +190,8 @@ describe('loadConfig', () => {
   it('listens on loopback only unless NODE_ENV=production or HOST says otherwise', () => {
     expect(loadConfig({}).host).toBe('127.0.0.1');
     expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).host).toBeNull(); // every interface
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: SECRET }).host).toBeNull(); // every interface
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: SECRET, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
   });
 
   it.each(['0.0.0.0', '::', '::1', '192.0.2.10', 'fd00::2', 'localhost', 'auth.internal'])('accepts HOST=%s', (host) => {
