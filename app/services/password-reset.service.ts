@@ -65,7 +65,8 @@ export function createPasswordResetService(deps: PasswordResetDeps): PasswordRes
   async function mailResetLink(recipient: { id: string; username: string; email: string }): Promise<void> {
     const { token, hash } = newAccountToken();
     const now = clock.now();
-    const link = `${publicUrl}/#/reset?token=${token}`;
+    // The username too (the mail names it anyway), so the login form after the reset is filled in.
+    const link = `${publicUrl}/#/reset?token=${token}&username=${encodeURIComponent(recipient.username)}`;
     await outbox.queue({
       recipient: recipient.email,
       ...passwordResetMail({ username: recipient.username, link, ttlSeconds: tokenTtl }),

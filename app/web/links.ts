@@ -10,6 +10,8 @@ export interface AccountLink {
   kind: 'verify' | 'reset';
   /** '' when the link lost its token (a mail client cut it): the page treats it as an invalid link. */
   token: string;
+  /** A reset link names its account, so the login form after the reset is filled in; '' when absent. */
+  username: string;
 }
 
 const LINK = /^#\/(verify|reset)(?:\?(.*))?$/;
@@ -19,5 +21,6 @@ export function takeAccountLink(): AccountLink | null {
   const match = LINK.exec(location.hash);
   if (!match) return null;
   history.replaceState(history.state, '', `${location.pathname}${location.search}`);
-  return { kind: match[1] as AccountLink['kind'], token: new URLSearchParams(match[2] ?? '').get('token') ?? '' };
+  const query = new URLSearchParams(match[2] ?? '');
+  return { kind: match[1] as AccountLink['kind'], token: query.get('token') ?? '', username: query.get('username') ?? '' };
 }

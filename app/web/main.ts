@@ -102,7 +102,7 @@ byId('reload-profile').addEventListener('click', () => {
  * only changes the fragment: the page follows it without a reload.
  */
 async function follow(link: AccountLink | null, firstLoad: boolean): Promise<void> {
-  if (link?.kind === 'reset') return recovery.openResetForm(link.token);
+  if (link?.kind === 'reset') return recovery.openResetForm(link.token, link.username);
   if (link?.kind === 'verify') await recovery.confirmAddress(link.token);
   if (firstLoad) restoreSession();
   else if (currentScreen() === 'signed-in') await loadProfile();

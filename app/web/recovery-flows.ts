@@ -32,6 +32,7 @@ export function wireRecovery(deps: RecoveryDeps) {
   const { session } = deps;
   // The token of the reset link that opened the form: in memory only, like the access token.
   let resetToken = '';
+  let resetUsername = '';
 
   function showInvalidResetLink(): void {
     resetToken = '';
@@ -87,6 +88,7 @@ export function wireRecovery(deps: RecoveryDeps) {
     session.discard();
     showScreen('signed-out');
     selectForm('login');
+    username ??= resetUsername || null;
     byId<HTMLInputElement>('login-username').value = username ?? '';
     showStatus('Your password is changed and every session was logged out. Log in with the new password.');
     focusOn(username ? 'login-password' : 'login-username');
@@ -122,9 +124,10 @@ export function wireRecovery(deps: RecoveryDeps) {
 
   return {
     /** The page opened on (or moved to) a reset link: the form for the new password. */
-    openResetForm(token: string): void {
+    openResetForm(token: string, username = ''): void {
       if (token === '') return showInvalidResetLink();
       resetToken = token;
+      resetUsername = username;
       byId<HTMLFormElement>('reset-form').reset();
       showScreen('reset');
       showStatus(null);
