@@ -52,7 +52,9 @@ export function createMailTransport(config: MailConfig, logger: Logger): MailTra
   const files = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(mail) {
-      const info = await files.sendMail(message(mail, 'localhost'));
+      // The text part as it is (8bit), not quoted-printable, which would break the link for a person reading the file in an editor.
+      const text = { raw: `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${mail.text}` };
+      const info = await files.sendMail({ ...message(mail, 'localhost'), text });
       await mkdir(config.outboxDir, { recursive: true });
       const file = path.join(config.outboxDir, `${String(mail.id).padStart(6, '0')}.eml`);
       await writeFile(file, info.message as Buffer);
