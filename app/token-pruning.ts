@@ -3,6 +3,7 @@ import { QueryTypes } from 'sequelize';
 import type { Config } from '../config';
 import type { Database } from '../models';
 import { Clock, systemClock } from './clock';
+import { pruneDoneMail } from './services/mail-prune.service';
 import { PruneCounts, pruneDeadTokens } from './services/token-prune.service';
 
 /**
@@ -13,7 +14,7 @@ import { PruneCounts, pruneDeadTokens } from './services/token-prune.service';
 export const TOKEN_PRUNE_LOCK_KEY = 7_146_031_220;
 
 /** What one prune did: deleted (maybe nothing), or stood aside for another process pruning the same database. */
-export type PruneOutcome = ({ outcome: 'pruned' } & PruneCounts) | { outcome: 'skipped' };
+export type PruneOutcome = ({ outcome: 'pruned'; mails: number } & PruneCounts) | { outcome: 'skipped' };
 
 export interface PruneDeps {
   db: Database;
@@ -38,7 +39,10 @@ export interface PruneDeps {
  *   the cluster primary).
  */
 export async function pruneUnlessRunningElsewhere({ db, config, clock = systemClock, signal }: PruneDeps): Promise<PruneOutcome> {
-  const prune = async (): Promise<PruneOutcome> => ({ outcome: 'pruned', ...(await pruneDeadTokens(db, config, clock, { signal })) });
+  const prune = async (): Promise<PruneOutcome> => {
+    const counts = await pruneDeadTokens(db, config, clock, { signal });
+    return { outcome: 'pruned', ...counts, mails: await pruneDoneMail(db, clock, { signal }) };
+  };
   if (db.sequelize.getDialect() !== 'postgres') return prune();
   return db.sequelize.transaction(async (transaction): Promise<PruneOutcome> => {
     const [{ locked }] = await db.sequelize.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${TOKEN_PRUNE_LOCK_KEY}) AS locked`, {
@@ -89,7 +93,9 @@ export function startTokenPruning({ db, config, logger, clock = systemClock }: T
     try {
       const outcome = await pruneUnlessRunningElsewhere({ db, config, clock, signal: stopping.signal });
       if (outcome.outcome === 'skipped') logger.debug('token prune skipped: another process is pruning this database');
-      else if (outcome.tokens + outcome.sessions > 0) logger.info({ tokens: outcome.tokens, sessions: outcome.sessions }, 'dead refresh tokens pruned');
+      else if (outcome.tokens + outcome.sessions + outcome.mails > 0) {
+        logger.info({ tokens: outcome.tokens, sessions: outcome.sessions, mails: outcome.mails }, 'dead refresh tokens and old mail pruned');
+      }
       return outcome;
     } catch (error) {
       logger.error({ err: error }, 'token prune failed');

@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<string> {
   return withDatabase(async (db, config) => {
     const outcome = await pruneUnlessRunningElsewhere({ db, config });
     if (outcome.outcome === 'skipped') return 'skipped: another process is pruning this database now';
-    return `pruned ${outcome.tokens} refresh tokens and ${outcome.sessions} sessions`;
+    return `pruned ${outcome.tokens} refresh tokens, ${outcome.sessions} sessions and ${outcome.mails} mails`;
   });
 }
 

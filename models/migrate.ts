@@ -11,9 +11,10 @@ import * as pruneAndAdminIndexes from './migrations/007-prune-and-admin-indexes'
 import * as notifySessionState from './migrations/008-notify-session-state';
 import * as signingKeys from './migrations/009-signing-keys';
 import * as mailAndAccountTokens from './migrations/010-mail-and-account-tokens';
+import * as mailPruneIndex from './migrations/011-mail-prune-index';
 
 // Listed explicitly rather than globbed, so the same list runs from TypeScript and from dist/.
-const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles, notes, loginInOneStatement, pruneAndAdminIndexes, notifySessionState, signingKeys, mailAndAccountTokens];
+const MIGRATIONS = [createUsersAndRefreshTokens, rotationMarksParent, sessions, roles, notes, loginInOneStatement, pruneAndAdminIndexes, notifySessionState, signingKeys, mailAndAccountTokens, mailPruneIndex];
 
 /** Every migration's name, in the order they run. */
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map((m) => m.name);

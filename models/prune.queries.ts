@@ -58,3 +58,18 @@ export async function deleteEmptySessions(db: Database, chainIds: string[]): Pro
     { replacements: { chainIds }, type: QueryTypes.BULKDELETE },
   );
 }
+
+/**
+ * Deletes up to `limit` mails that were sent or given up before `cutoff` and whose
+ * token, if they carried one, can no longer be used (used, revoked or expired at
+ * `now`); returns how many. Found by age through mail_outbox_done_created_at (migration 011).
+ */
+export async function deleteDoneMail(db: Database, cutoff: Date, now: Date, limit: number): Promise<number> {
+  return db.sequelize.query(
+    `DELETE FROM mail_outbox WHERE id IN (
+      SELECT id FROM mail_outbox WHERE state <> 'pending' AND created_at < :cutoff
+        AND (token_hash IS NULL OR used_at IS NOT NULL OR revoked_at IS NOT NULL OR expires_at <= :now)
+      LIMIT :limit)`,
+    { replacements: { cutoff, now, limit }, type: QueryTypes.BULKDELETE },
+  );
+}

@@ -80,7 +80,7 @@ describe.each(DIALECTS)('npm run prune (%s)', (dialect) => {
 
     const run = cli();
 
-    expect({ status: run.status, stderr: run.stderr, stdout: run.stdout }).toEqual({ status: 0, stderr: '', stdout: 'pruned 9500 refresh tokens and 3500 sessions\n' });
+    expect({ status: run.status, stderr: run.stderr, stdout: run.stdout }).toEqual({ status: 0, stderr: '', stdout: 'pruned 9500 refresh tokens, 3500 sessions and 0 mails\n' });
     expect(await tableCounts(db)).toEqual({ tokens: before.tokens - 9500, sessions: before.sessions - 3500 });
     expect(await tableCounts(db)).toEqual({ tokens: 50 * 3 + 2, sessions: 50 + 1 });
     for (const chainId of live) expect(await chainRows(db, chainId)).toEqual({ tokens: 3, session: true });
@@ -94,7 +94,7 @@ describe.each(DIALECTS)('npm run prune (%s)', (dialect) => {
   });
 
   it('prints a count of nothing when nothing is dead', () => {
-    expect(cli()).toEqual({ status: 0, stderr: '', stdout: 'pruned 0 refresh tokens and 0 sessions\n' });
+    expect(cli()).toEqual({ status: 0, stderr: '', stdout: 'pruned 0 refresh tokens, 0 sessions and 0 mails\n' });
   });
 
   it('fails on one line, exit 1, when the database cannot be reached or the configuration is wrong', () => {
@@ -128,7 +128,7 @@ describe.each(DIALECTS)('npm run prune (%s)', (dialect) => {
       } finally {
         await other.end();
       }
-      expect(cli().stdout).toBe('pruned 3 refresh tokens and 3 sessions\n');
+      expect(cli().stdout).toBe('pruned 3 refresh tokens, 3 sessions and 0 mails\n');
     });
   }
 });

@@ -38,7 +38,7 @@ function capturedLogger() {
   return { logger, lines, next };
 }
 
-const pruned = (line: LogLine) => line.msg === 'dead refresh tokens pruned';
+const pruned = (line: LogLine) => line.msg === 'dead refresh tokens and old mail pruned';
 
 /**
  * The schedule around the prune (app/token-pruning.ts): a run's outcome and its log
@@ -74,9 +74,9 @@ describe.each(DIALECTS)('startTokenPruning (%s)', (dialect) => {
   it('prunes, answering and logging at info how many rows went; a run that removes nothing logs nothing at info', async () => {
     await deadChains(3);
     const { schedule, lines } = start();
-    expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 6, sessions: 3 });
+    expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 6, sessions: 3, mails: 0 });
     expect(lines.filter(pruned)).toEqual([expect.objectContaining({ level: 30, tokens: 6, sessions: 3 })]);
-    expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 0, sessions: 0 });
+    expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 0, sessions: 0, mails: 0 });
     expect(lines.filter((line) => line.level >= 30)).toHaveLength(1);
   });
 
@@ -85,8 +85,8 @@ describe.each(DIALECTS)('startTokenPruning (%s)', (dialect) => {
     const { schedule } = start();
     const first = schedule.runOnce();
     expect(schedule.runOnce()).toBe(first);
-    expect(await first).toEqual({ outcome: 'pruned', tokens: 6, sessions: 3 });
-    expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 0, sessions: 0 });
+    expect(await first).toEqual({ outcome: 'pruned', tokens: 6, sessions: 3, mails: 0 });
+    expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 0, sessions: 0, mails: 0 });
   });
 
   it('runs every TOKEN_PRUNE_INTERVAL seconds by itself', async () => {
@@ -113,7 +113,7 @@ describe.each(DIALECTS)('startTokenPruning (%s)', (dialect) => {
     const outcome = (await run) as PruneRun & { tokens: number };
     expect(outcome.outcome).toBe('pruned');
     expect(outcome.tokens).toBeLessThan(3000);
-    expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 0, sessions: 0 });
+    expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 0, sessions: 0, mails: 0 });
     expect((await tableCounts(ctx.db)).tokens).toBe(3000 - outcome.tokens);
   });
 
@@ -136,7 +136,7 @@ describe.each(DIALECTS)('startTokenPruning (%s)', (dialect) => {
       expect(lines).toEqual([expect.objectContaining({ level: 20, msg: expect.stringMatching(/skipped/) })]);
       expect((await tableCounts(ctx.db)).tokens).toBe(4);
       await other.query('SELECT pg_advisory_unlock($1)', [TOKEN_PRUNE_LOCK_KEY]);
-      expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 4, sessions: 2 });
+      expect(await schedule.runOnce()).toEqual({ outcome: 'pruned', tokens: 4, sessions: 2, mails: 0 });
     } finally {
       await other.end();
     }
@@ -159,7 +159,7 @@ describe.each(DIALECTS)('startTokenPruning (%s)', (dialect) => {
         await blocker.query('COMMIT');
         const outcomes = await Promise.all(runs);
         expect(first).toEqual({ outcome: 'skipped' });
-        expect(outcomes).toEqual(expect.arrayContaining([{ outcome: 'skipped' }, { outcome: 'pruned', tokens: 20, sessions: 10 }]));
+        expect(outcomes).toEqual(expect.arrayContaining([{ outcome: 'skipped' }, { outcome: 'pruned', tokens: 20, sessions: 10, mails: 0 }]));
         expect(await tableCounts(ctx.db)).toMatchObject({ tokens: 0 });
       }
     } finally {

@@ -12,5 +12,5 @@ it('a lone server deletes dead sessions on its own schedule', async () => {
   const { tokens } = await session(server.port, 'prune');
   const out = await call(server.port, 'POST', '/auth/logout', { headers: { authorization: `Bearer ${tokens.access_token}` }, json: { refresh_token: tokens.refresh_token } });
   expect(out.status).toBe(204);
-  expect(await server.waitForLog((l) => l.msg === 'dead refresh tokens pruned', 10_000)).toMatchObject({ pid: server.pid, tokens: 1, sessions: 1 });
+  expect(await server.waitForLog((l) => l.msg === 'dead refresh tokens and old mail pruned', 10_000)).toMatchObject({ pid: server.pid, tokens: 1, sessions: 1 });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
+import { pruneDoneMail } from '../../app/services/mail-prune.service';
 import { pruneDeadTokens } from '../../app/services/token-prune.service';
 import type { Database } from '../../models';
 import { createTestContext, Dialect, DIALECTS, TestContext } from '../helpers/app';
@@ -149,6 +150,9 @@ describe.each(DIALECTS)('query plans (%s)', (dialect) => {
 
     await capture('prune', async () => {
       expect(await pruneDeadTokens(ctx.db, ctx.config, clock, { batchSize: 40 })).toEqual({ tokens: 300 * 3, sessions: 300 });
+    });
+    await capture('mail prune', async () => {
+      await pruneDoneMail(ctx.db, clock, { batchSize: 40 });
     });
   });
   afterAll(() => ctx.close());
