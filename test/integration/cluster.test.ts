@@ -84,9 +84,9 @@ describe('WEB_CONCURRENCY=2 (cluster workers on one port)', () => {
     const { access_token: token, refresh_token } = await login(server.port);
     const out = await call(server.port, 'POST', '/auth/logout', { headers: { authorization: `Bearer ${token}` }, json: { refresh_token } });
     expect(out.status).toBe(204);
-    const pruned = await server.waitForLog((l) => l.msg === 'dead refresh tokens pruned', 10_000);
+    const pruned = await server.waitForLog((l) => l.msg === 'dead refresh tokens and old mail pruned', 10_000);
     expect(pruned).toMatchObject({ pid: server.pid, sessions: expect.any(Number) });
-    expect(server.logs.filter((l) => l.msg === 'dead refresh tokens pruned' && l.pid !== server.pid)).toEqual([]);
+    expect(server.logs.filter((l) => l.msg === 'dead refresh tokens and old mail pruned' && l.pid !== server.pid)).toEqual([]);
   });
 
   it('survives kill -9 of a worker: the other keeps serving and the primary starts a new one', async () => {
