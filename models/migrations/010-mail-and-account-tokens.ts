@@ -21,7 +21,10 @@ export const name = '010-mail-and-account-tokens';
 export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
   await qi.addColumn('users', 'email_key', { type: DataTypes.STRING(254), allowNull: true });
   await qi.addColumn('users', 'email_verified_at', { type: DataTypes.DATE, allowNull: true });
-  await qi.sequelize.query('UPDATE users SET email_key = lower(email) WHERE email IS NOT NULL');
+  // The key folds ASCII letters only (app/services/user.service.ts emailKey): SQLite's lower() does just that;
+  // PostgreSQL's would fold every letter, so it gets the ASCII mapping spelled out.
+  const asciiLower = qi.sequelize.getDialect() === 'postgres' ? "translate(email, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')" : 'lower(email)';
+  await qi.sequelize.query(`UPDATE users SET email_key = ${asciiLower} WHERE email IS NOT NULL`);
   await qi.sequelize.query('CREATE UNIQUE INDEX users_email_key ON users (email_key) WHERE email_key IS NOT NULL');
 
   await qi.createTable('mail_outbox', {
