@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
 import { createUser } from '../factories/user.factory';
+import { median, timed } from './support/timing';
 
 /**
  * Nothing tells an attacker whether a username exists: /token answers an unknown
@@ -62,15 +63,6 @@ describe.each(DIALECTS)('login timing: an unknown username pays for a real argon
     ctx = await createTestContext({ env: COSTLY, dialect });
   });
   afterAll(() => ctx.close());
-
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  async function timed(send: () => request.Test, expectedStatus: number): Promise<number> {
-    const started = process.hrtime.bigint();
-    const res = await send();
-    const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-    expect(res.status).toBe(expectedStatus);
-    return elapsed;
-  }
 
   it('takes about as long as a wrong password, and far longer than a request without argon2', async () => {
     // Registered through the costly app, so the stored hash has the costly parameters.

@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { Database } from '../../models';
 import { createUser } from '../factories/user.factory';
 import { createTestContext, DIALECTS, TestContext } from '../helpers/app';
+import { median, timed } from './support/timing';
 
 /**
  * "Forgot password?" tells nobody whether an address belongs to an account: a
@@ -79,15 +80,6 @@ describe.each(DIALECTS)('POST /auth/password/forgot timing (%s)', (dialect) => {
     }
   });
   afterAll(() => ctx.close());
-
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  async function timed(send: () => request.Test, expectedStatus: number): Promise<number> {
-    const started = process.hrtime.bigint();
-    const res = await send();
-    const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-    expect(res.status).toBe(expectedStatus);
-    return elapsed;
-  }
 
   it('takes about as long for an unverified or unknown address as for a verified one, which writes a mail', async () => {
     const verified = await accountWith(ctx.db, true);
