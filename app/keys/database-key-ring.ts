@@ -50,18 +50,19 @@ export function databaseKeyRing(deps: { db: Database; clock: Clock; accessTokenT
     const live = rows.filter((row) => row.state !== 'revoked' && isLive(row, now, accessTokenTtl));
     const accepted = new Map<string, VerificationKey & { until: number }>();
     let signer: TokenSigner | null = null;
-    for (const row of live) {
-      const jwk = JSON.parse(row.publicJwk) as JWK;
+    const published = live.map((row) => JSON.parse(row.publicJwk) as JWK);
+    live.forEach((row, i) => {
+      const jwk = published[i];
       const alg = row.alg as JwtAlgorithm;
-      if (row.state === 'next') continue;
+      if (row.state === 'next') return;
       accepted.set(row.kid, { alg, key: createPublicKey({ key: jwk as never, format: 'jwk' }), until: row.state === 'current' ? Infinity : acceptedUntil(row.retiredAt!, accessTokenTtl) });
       if (row.state === 'current') {
         const key = privateKeys.get(row.kid) ?? decryptPrivateKey(row.encryptedPrivateKey, row.kid, encryptionSecret);
         privateKeys.set(row.kid, key);
         signer = { alg, kid: row.kid, key };
       }
-    }
-    return { signer, accepted, jwks: { keys: live.map((row) => JSON.parse(row.publicJwk) as JWK) } };
+    });
+    return { signer, accepted, jwks: { keys: published } };
   }
 
   async function load(): Promise<void> {
